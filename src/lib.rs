@@ -1,0 +1,26 @@
+//! # glassgpt
+//!
+//! A see-through character-level GPT for the web page, and the GPT-3 sizing calculator.
+//!
+//! One Rust core, compiled natively (CLI, tests, benches) and to WebAssembly (the site):
+//!
+//! - [`kernels`]: the matmuls of a linear layer behind one small trait; a scalar reference that
+//!   every fast backend is checked against.
+//! - [`config`]: the model's shape ([`config::GptConfig`]).
+//! - [`error`]: the one error type; messages name what was wrong and what was expected.
+//! - `wasm` (wasm32 only): the only module that touches wasm-bindgen. It wraps the core in
+//!   opaque handles and typed arrays and turns [`error::Error`] into JS exceptions.
+//!
+//! The core is plain Rust: no wasm-bindgen, no web-sys outside `wasm`.
+
+pub mod config;
+pub mod error;
+pub mod kernels;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Error, Result};
+
+/// The crate version, as the page shows it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

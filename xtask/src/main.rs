@@ -1,0 +1,264 @@
+//! glassgpt's developer commands (the xtask pattern: `cargo xtask <command>`).
+//!
+//! - `setup`: installs what is missing, and only that (idempotent; fast when all is there).
+//! - `build`: the two wasm packages, `pkg/` (SIMD, one thread) and `pkg-threads/` (SIMD + rayon).
+//! - `serve [--port N] [--dist] [--no-isolation]`: setup, build, then serve the site with the
+//!   cross-origin isolation headers that the threaded build needs.
+//! - `test`: setup (plus the browser), then every test: native, browser unit tests, end-to-end.
+//! - `dist`: a self-contained static folder, `dist/`, that any static host can serve.
+
+mod server;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// The pinned nightly for the threaded build (-Z build-std), as verified in TOOLCHAIN.md.
+pub const NIGHTLY: &str = "nightly-2026-05-20";
+
+/// The rustflags of the threaded build. They replace `.cargo/config.toml`'s wasm32 flags, so they
+/// repeat simd128 and the WebGPU cfg. The linker args export what wasm-bindgen-rayon needs.
+const THREADS_RUSTFLAGS: &str = "-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
+     -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=1073741824 \
+     -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+     -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base --cfg=web_sys_unstable_apis";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root).expect("cannot enter the project root");
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::ensure(&root, setup::Needs { browser: true }),
+        Some("build") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| build(&root)),
+        Some("serve") => serve(&root, &args[1..]),
+        Some("test") => test(&root),
+        Some("dist") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| dist(&root).map(|_| ())),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128) and pkg-threads/ (simd128 + threads)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  dist                  write a self-contained static site to dist/"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+}
+
+/// Runs a command, echoing it; an error names the command and its exit status.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// PATH with the project's own tools (wasm-opt from npm) in front.
+pub fn tool_path(root: &Path) -> String {
+    let tools = root.join(".tools/node_modules/.bin");
+    let cargo_bin = home_cargo_bin();
+    format!("{}:{}:{}", tools.display(), cargo_bin.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+pub fn home_cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into())).join(".cargo"))
+        .join("bin")
+}
+
+/// The newest modification time of the files a wasm build depends on.
+fn newest_source(root: &Path) -> std::time::SystemTime {
+    fn walk(p: &Path, newest: &mut std::time::SystemTime) {
+        if let Ok(md) = std::fs::metadata(p) {
+            if md.is_dir() {
+                for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                    walk(&e.path(), newest);
+                }
+            } else if let Ok(t) = md.modified() {
+                *newest = (*newest).max(t);
+            }
+        }
+    }
+    let mut newest = std::time::SystemTime::UNIX_EPOCH;
+    for p in ["src", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+        walk(&root.join(p), &mut newest);
+    }
+    newest
+}
+
+/// Builds both wasm packages unless they are newer than every source file.
+fn build(root: &Path) -> Result<(), String> {
+    let newest = newest_source(root);
+    for (out, threads) in [("pkg", false), ("pkg-threads", true)] {
+        let stamp = root.join(out).join(".built");
+        let fresh = std::fs::metadata(&stamp).and_then(|m| m.modified()).map(|t| t >= newest).unwrap_or(false);
+        if fresh {
+            eprintln!("{out}/ is up to date");
+            continue;
+        }
+        let t0 = Instant::now();
+        let mut cmd = Command::new("wasm-pack");
+        cmd.env("PATH", tool_path(root)).args(["build", "--target", "web", "--release", "--no-pack", "--out-dir", out]);
+        if threads {
+            cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
+                .env("RUSTFLAGS", THREADS_RUSTFLAGS)
+                .env("CARGO_TARGET_DIR", root.join("target/threads"))
+                .args(["--", "--features", "threads", "-Z", "build-std=panic_abort,std"]);
+        }
+        run(&mut cmd)?;
+        let wasm = root.join(out).join("glassgpt_bg.wasm");
+        let mut opt = Command::new("wasm-opt");
+        opt.env("PATH", tool_path(root)).arg("-O3").arg(&wasm).arg("-o").arg(&wasm);
+        if threads {
+            // Shared memory and atomics: binaryen reads the features from the target_features
+            // section rustc writes, but say so plainly for the threaded module.
+            opt.args(["--enable-threads", "--enable-bulk-memory"]);
+        }
+        run(&mut opt)?;
+        std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+        let size = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+        eprintln!("{out}/glassgpt_bg.wasm: {} KB, built in {:.1} s", size / 1024, t0.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// Copies the site, both packages and the data into `dist/`, with relative URLs only.
+fn dist(root: &Path) -> Result<PathBuf, String> {
+    build(root)?;
+    let dist = root.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    copy_dir(&root.join("www"), &dist)?;
+    for pkg in ["pkg", "pkg-threads"] {
+        copy_dir(&root.join(pkg), &dist.join(pkg))?;
+    }
+    eprintln!("wrote {}", dist.display());
+    Ok(dist)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        // Build stamps, npm metadata and editor files are not part of the site.
+        if name_str.starts_with('.') || name_str == "package.json" || name_str == "node_modules" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn serve(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8080);
+    let (mut use_dist, mut isolation) = (false, true);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--port" => {
+                port = it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number, e.g. --port 8081")?;
+            }
+            "--dist" => use_dist = true,
+            "--no-isolation" => isolation = false,
+            other => return Err(format!("serve: unknown option {other} (expected --port N, --dist, --no-isolation)")),
+        }
+    }
+    setup::ensure(root, setup::Needs { browser: false })?;
+    let site = if use_dist { server::Site::Dir(dist(root)?) } else {
+        build(root)?;
+        server::Site::Dev(root.to_path_buf())
+    };
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (choose another with --port N)"))?;
+    println!(
+        "glassgpt: serving {} on http://127.0.0.1:{port}/ ({}); Ctrl-C stops it",
+        if use_dist { "dist/" } else { "www/ + pkg/ + pkg-threads/" },
+        if isolation { "cross-origin isolated" } else { "not cross-origin isolated" }
+    );
+    server::serve(listener, site, isolation);
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<(), String> {
+    let t0 = Instant::now();
+    setup::ensure(root, setup::Needs { browser: true })?;
+    let path = tool_path(root);
+    let mut failures = Vec::new();
+    let mut step = |name: &str, cmd: &mut Command| {
+        eprintln!("\n=== {name}");
+        if let Err(e) = run(cmd.env("PATH", &path)) {
+            failures.push(format!("{name}: {e}"));
+        }
+    };
+    step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
+    step(
+        "browser unit tests (wasm-pack test --headless --chrome)",
+        Command::new("wasm-pack").args(["test", "--headless", "--chrome", "--", "--test", "web"]),
+    );
+    eprintln!("\n=== wasm builds");
+    if let Err(e) = build(root) {
+        failures.push(format!("wasm build: {e}"));
+    } else {
+        failures.extend(e2e(root)?);
+    }
+    eprintln!("\ncargo xtask test: {:.0} s", t0.elapsed().as_secs_f64());
+    if failures.is_empty() {
+        eprintln!("all test suites passed");
+        Ok(())
+    } else {
+        Err(format!("{} suite(s) failed:\n  {}", failures.len(), failures.join("\n  ")))
+    }
+}
+
+/// Serves the site on two ephemeral ports (isolated and not) and runs the node test files in
+/// tests/e2e against them in headless Chromium.
+fn e2e(root: &Path) -> Result<Vec<String>, String> {
+    eprintln!("\n=== end-to-end tests (headless Chromium)");
+    let mut urls = Vec::new();
+    for isolation in [true, false] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        urls.push(format!("http://127.0.0.1:{}/", listener.local_addr().map_err(|e| e.to_string())?.port()));
+        let site = server::Site::Dev(root.to_path_buf());
+        std::thread::spawn(move || server::serve(listener, site, isolation));
+    }
+    let dir = root.join("tests/e2e");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".test.mjs"))
+        .map(|n| format!("tests/e2e/{n}"))
+        .collect();
+    files.sort();
+    let mut cmd = Command::new("node");
+    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]);
+    Ok(run(&mut cmd).err().map(|e| format!("end-to-end: {e}")).into_iter().collect())
+}
