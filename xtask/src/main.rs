@@ -219,10 +219,13 @@ fn test(root: &Path) -> Result<(), String> {
         }
     };
     step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
-    step(
-        "browser unit tests (wasm-pack test --headless --chrome)",
-        Command::new("wasm-pack").args(["test", "--headless", "--chrome", "--", "--test", "web"]),
-    );
+    // The browser test targets are the tests/web*.rs files; the others are native-only.
+    let mut wasm_test = Command::new("wasm-pack");
+    wasm_test.args(["test", "--headless", "--chrome", "--"]);
+    for name in test_targets(root, "web") {
+        wasm_test.args(["--test", &name]);
+    }
+    step("browser unit tests (wasm-pack test --headless --chrome)", &mut wasm_test);
     eprintln!("\n=== wasm builds");
     if let Err(e) = build(root) {
         failures.push(format!("wasm build: {e}"));
@@ -236,6 +239,19 @@ fn test(root: &Path) -> Result<(), String> {
     } else {
         Err(format!("{} suite(s) failed:\n  {}", failures.len(), failures.join("\n  ")))
     }
+}
+
+/// The names of the integration test files in tests/ that start with `prefix`, sorted.
+fn test_targets(root: &Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("tests"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".rs")).map(str::to_string))
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Serves the site on two ephemeral ports (isolated and not) and runs the node test files in

@@ -1,0 +1,62 @@
+// Shared helpers for the end-to-end tests: Debian's Chromium, headless, driven by playwright-core
+// (which never downloads a browser). Every page opened here records console errors, page
+// errors, failed requests, HTTP errors and any request that leaves the site's origin, so a
+// test can assert that there were none.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The site served cross-origin isolated (threads available) and not (single thread). */
+export const SITE = process.env.GLASSGPT_URL ?? 'http://127.0.0.1:8080/';
+export const SITE_NOCOI = process.env.GLASSGPT_URL_NOCOI ?? SITE;
+
+export const ARTIFACTS = path.join(path.dirname(new URL(import.meta.url).pathname), 'artifacts');
+
+/** Launches headless Chromium with a fresh profile. */
+export async function launch({ webgpu = false } = {}) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassgpt-chromium-'));
+  const args = [
+    '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-dev-shm-usage', `--user-data-dir=${userDataDir}`,
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args, headless: true });
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return browser;
+}
+
+/** Opens `url` in a new page and records every problem the page has. */
+export async function open(browser, url, { viewport = { width: 1280, height: 900 } } = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = [];
+  const origin = new URL(url).origin;
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`request outside the origin: ${u}`);
+  });
+  await page.goto(url);
+  return { page, context, problems };
+}
+
+/** Saves a screenshot under tests/e2e/artifacts/ (for a person to look at). */
+export async function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

@@ -1,0 +1,41 @@
+// The site shell: the wasm core loads in the worker, picks the threaded build exactly when the
+// page is cross-origin isolated, and computes a matmul that agrees with JavaScript.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, screenshot, SITE, SITE_NOCOI } from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function loadIndex(url, shot) {
+  const { page, context, problems } = await open(browser, url);
+  await page.waitForSelector('body[data-ready="true"], .banner.error:not([hidden])', { timeout: 30000 });
+  const facts = await page.$$eval('[data-fact]', (els) => Object.fromEntries(els.map((e) => [e.dataset.fact, e.textContent])));
+  const pill = await page.textContent('#backend-pill');
+  if (shot) await screenshot(page, shot);
+  await context.close();
+  return { facts, pill, problems };
+}
+
+test('cross-origin isolated: the threaded build loads and the matmul agrees', async () => {
+  const { facts, pill, problems } = await loadIndex(SITE, 'index-threads');
+  assert.deepEqual(problems, []);
+  assert.match(facts.version, /^\d+\.\d+\.\d+$/);
+  assert.equal(facts.coi, 'true');
+  assert.equal(facts.build, 'threads');
+  assert.ok(Number(facts.threads) >= 1, `threads = ${facts.threads}`);
+  assert.match(pill, /^threads/);
+  assert.equal(facts['mm-verdict'], 'agrees');
+  assert.ok(Number(facts['mm-diff']) < 1e-5);
+});
+
+test('not isolated: the single-thread SIMD build loads instead', async () => {
+  const { facts, pill, problems } = await loadIndex(SITE_NOCOI, 'index-simd');
+  assert.deepEqual(problems, []);
+  assert.equal(facts.coi, 'false');
+  assert.equal(facts.build, 'simd128');
+  assert.equal(facts.threads, '1');
+  assert.match(pill, /^simd128/);
+  assert.equal(facts['mm-verdict'], 'agrees');
+});

@@ -1,0 +1,63 @@
+// The page's handle on the worker that owns the wasm core and the model. Every call is a
+// message with an id; the answer resolves its promise. Long jobs (generation, training) send
+// events in between, delivered to `on(type, fn)` listeners. The main thread never runs model work.
+
+export class Engine {
+  /** Starts the worker and loads the wasm build; resolves with the engine once it is ready. */
+  static async start(options = {}) {
+    const engine = new Engine();
+    engine.info = await engine.call('init', options);
+    return engine;
+  }
+
+  constructor() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.pending = new Map();
+    this.listeners = new Map();
+    this.nextId = 1;
+    this.worker.onmessage = (e) => this.#receive(e.data);
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      const err = new Error(`the model worker failed: ${e.message || 'could not start (is this page served over http?)'}`);
+      for (const { reject } of this.pending.values()) reject(err);
+      this.pending.clear();
+      this.#emit('error', { message: err.message });
+    };
+  }
+
+  /** Calls `method` in the worker; `transfer` lists ArrayBuffers to move rather than copy. */
+  call(method, args = {}, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args }, transfer);
+    });
+  }
+
+  /** Listens for events of `type` ('token', 'progress', 'error', ...). Returns an unsubscribe function. */
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type).delete(fn);
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+
+  #receive(msg) {
+    if (msg.event) {
+      this.#emit(msg.event, msg.data);
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.error !== undefined) p.reject(new Error(msg.error));
+    else p.resolve(msg.result);
+  }
+
+  #emit(type, data) {
+    for (const fn of this.listeners.get(type) ?? []) fn(data);
+  }
+}

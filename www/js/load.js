@@ -1,0 +1,43 @@
+// Loads the right wasm build for this context: the threaded one where the page is
+// cross-origin isolated (SharedArrayBuffer available), else the single-thread SIMD one.
+// Used by the worker that owns the model; works in a window too.
+
+/** Whether this context can run the threaded build. */
+export function threadsAvailable() {
+  return globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+}
+
+/** Whether this browser validates WebAssembly SIMD (both builds need it). */
+export function simdAvailable() {
+  // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt))
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+  return WebAssembly.validate(bytes);
+}
+
+/**
+ * Imports and instantiates a build. `prefer` is 'auto', 'threads' or 'simd128'.
+ * Returns { wasm, build, threads, note } where note says why threads are off, if they are.
+ */
+export async function loadWasm({ prefer = 'auto', threads: want } = {}) {
+  if (!simdAvailable()) {
+    throw new Error('This browser does not run WebAssembly SIMD, which glassgpt needs (Chrome 91+, Firefox 89+, Safari 16.4+).');
+  }
+  let note = '';
+  let useThreads = prefer !== 'simd128' && threadsAvailable();
+  if (prefer === 'threads' && !useThreads) note = 'threads need a cross-origin isolated page (COOP + COEP headers); using one thread';
+  else if (prefer === 'auto' && !threadsAvailable()) note = 'page is not cross-origin isolated: one thread';
+  if (useThreads) {
+    try {
+      const wasm = await import(new URL('../pkg-threads/glassgpt.js', import.meta.url).href);
+      await wasm.default();
+      const n = Math.max(1, Math.min(want ?? navigator.hardwareConcurrency ?? 2, 16));
+      await wasm.initThreadPool(n);
+      return { wasm, build: 'threads', threads: n, note };
+    } catch (e) {
+      note = `threaded build failed to start (${e.message ?? e}); using one thread`;
+    }
+  }
+  const wasm = await import(new URL('../pkg/glassgpt.js', import.meta.url).href);
+  await wasm.default();
+  return { wasm, build: 'simd128', threads: 1, note };
+}
