@@ -4,7 +4,6 @@
 // test can assert that there were none.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 /** The site served cross-origin isolated (threads available) and not (single thread). */
@@ -15,20 +14,14 @@ export const ARTIFACTS = path.join(path.dirname(new URL(import.meta.url).pathnam
 
 /** Launches headless Chromium with a fresh profile. */
 export async function launch({ webgpu = false } = {}) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glassgpt-chromium-'));
   const args = [
     '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-dev-shm-usage', `--user-data-dir=${userDataDir}`,
+    '--disable-dev-shm-usage',
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args, headless: true });
-  const close = browser.close.bind(browser);
-  browser.close = async () => {
-    await close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
-  };
-  return browser;
+  // playwright gives each launch a fresh, temporary profile of its own.
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args, headless: true });
 }
 
 /** Opens `url` in a new page and records every problem the page has. */

@@ -5,6 +5,7 @@
 //! - `serve [--port N] [--dist] [--no-isolation]`: setup, build, then serve the site with the
 //!   cross-origin isolation headers that the threaded build needs.
 //! - `test`: setup (plus the browser), then every test: native, browser unit tests, end-to-end.
+//! - `e2e`: build, then only the end-to-end tests (the last step of `test`).
 //! - `dist`: a self-contained static folder, `dist/`, that any static host can serve.
 
 mod server;
@@ -33,10 +34,16 @@ fn main() -> ExitCode {
         Some("build") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| build(&root)),
         Some("serve") => serve(&root, &args[1..]),
         Some("test") => test(&root),
+        Some("e2e") => setup::ensure(&root, setup::Needs { browser: true })
+            .and_then(|_| build(&root))
+            .and_then(|_| match e2e(&root)?.as_slice() {
+                [] => Ok(()),
+                failed => Err(failed.join("\n")),
+            }),
         Some("dist") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| dist(&root).map(|_| ())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128) and pkg-threads/ (simd128 + threads)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  dist                  write a self-contained static site to dist/"
+                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128) and pkg-threads/ (simd128 + threads)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  dist                  write a self-contained static site to dist/"
             );
             return ExitCode::from(2);
         }
