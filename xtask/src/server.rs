@@ -9,7 +9,8 @@ use std::path::{Component, Path, PathBuf};
 /// What to serve.
 #[derive(Clone)]
 pub enum Site {
-    /// The development layout: `www/` at `/`, with `/pkg/` and `/pkg-threads/` from the root.
+    /// The development layout: `www/` at `/`, with `/pkg/` and `/pkg-threads/` from the root, and
+    /// `/peer/` from `tests/bench/` (the benchmark's peer, never part of the site).
     Dev(PathBuf),
     /// One self-contained folder (`dist/`).
     Dir(PathBuf),
@@ -29,6 +30,8 @@ impl Site {
                 let first = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
                 match first.as_deref() {
                     Some("pkg") | Some("pkg-threads") => root.join(rel),
+                    // The benchmark's peer (TensorFlow.js, from tests/bench/node_modules): dev only.
+                    Some("peer") => root.join("tests/bench").join(rel.strip_prefix("peer").ok()?),
                     _ => root.join("www").join(rel),
                 }
             }
@@ -143,6 +146,7 @@ mod tests {
         let site = Site::Dev(PathBuf::from("/r"));
         assert_eq!(site.resolve("/pkg/glassgpt.js"), Some(PathBuf::from("/r/pkg/glassgpt.js")));
         assert_eq!(site.resolve("/app.js"), Some(PathBuf::from("/r/www/app.js")));
+        assert_eq!(site.resolve("/peer/peer.html"), Some(PathBuf::from("/r/tests/bench/peer.html")));
         assert_eq!(site.resolve("/../etc/passwd"), None);
         assert_eq!(site.resolve("/a/../../x"), None);
     }

@@ -1,0 +1,38 @@
+// The browser benchmark: opens glassgpt's bench page (single thread on the non-isolated server,
+// threads on the isolated one) and the TensorFlow.js WASM peer in the same headless Chromium,
+// and prints one table with the ratio. Run it through `cargo xtask bench`.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+
+const SITE = process.env.GLASSGPT_URL ?? 'http://127.0.0.1:8080/';
+const SITE_NOCOI = process.env.GLASSGPT_URL_NOCOI ?? SITE;
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--enable-unsafe-webgpu'],
+});
+const version = browser.version();
+
+async function run(url, timeoutMs = 600000) {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error(`[page] ${m.text()}`); });
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.benchResult !== undefined, null, { timeout: timeoutMs });
+  const result = await page.evaluate(() => window.benchResult);
+  await page.close();
+  return result;
+}
+
+const report = { chromium: version, date: new Date().toISOString(), runs: {} };
+if (want('peer')) report.runs.peer = await run(`${SITE_NOCOI}peer/peer.html`);
+if (want('simd128')) report.runs.simd128 = await run(`${SITE_NOCOI}bench.html#auto=1`);
+if (want('threads')) report.runs.threads = await run(`${SITE}bench.html#auto=1`);
+await browser.close();
+
+fs.writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(report, null, 2));
+console.log(JSON.stringify(report, null, 2));
