@@ -6,6 +6,7 @@
 //!   cross-origin isolation headers that the threaded build needs.
 //! - `test`: setup (plus the browser), then every test: native, browser unit tests, end-to-end.
 //! - `e2e`: build, then only the end-to-end tests (the last step of `test`).
+//! - `bench`: the browser benchmark (bench page + TensorFlow.js WASM peer), results in tests/bench/.
 //! - `dist`: a self-contained static folder, `dist/`, that any static host can serve.
 
 mod server;
@@ -40,10 +41,11 @@ fn main() -> ExitCode {
                 [] => Ok(()),
                 failed => Err(failed.join("\n")),
             }),
+        Some("bench") => bench(&root, &args[1..]),
         Some("dist") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| dist(&root).map(|_| ())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128) and pkg-threads/ (simd128 + threads)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  dist                  write a self-contained static site to dist/"
+                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128) and pkg-threads/ (simd128 + threads)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  bench [peer|simd128|threads]...\n                        browser benchmark: glassgpt's bench page and the TensorFlow.js WASM peer in headless Chromium\n  dist                  write a self-contained static site to dist/"
             );
             return ExitCode::from(2);
         }
@@ -248,6 +250,29 @@ fn test(root: &Path) -> Result<(), String> {
     }
 }
 
+/// The browser benchmark: serves the site (isolated and not) and runs tests/bench/run.mjs.
+fn bench(root: &Path, which: &[String]) -> Result<(), String> {
+    setup::ensure(root, setup::Needs { browser: true })?;
+    if !root.join("tests/bench/node_modules/@tensorflow/tfjs-backend-wasm").exists() {
+        run(Command::new("npm").args(["ci", "--silent", "--no-audit", "--no-fund", "--prefix", "tests/bench"]))?;
+    }
+    build(root)?;
+    let urls = spawn_servers(root)?;
+    run(Command::new("node").arg("tests/bench/run.mjs").args(which).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]))
+}
+
+/// Serves the dev site on two ephemeral ports, cross-origin isolated and not; returns their URLs.
+fn spawn_servers(root: &Path) -> Result<Vec<String>, String> {
+    let mut urls = Vec::new();
+    for isolation in [true, false] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        urls.push(format!("http://127.0.0.1:{}/", listener.local_addr().map_err(|e| e.to_string())?.port()));
+        let site = server::Site::Dev(root.to_path_buf());
+        std::thread::spawn(move || server::serve(listener, site, isolation));
+    }
+    Ok(urls)
+}
+
 /// The names of the integration test files in tests/ that start with `prefix`, sorted.
 fn test_targets(root: &Path, prefix: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root.join("tests"))
@@ -265,13 +290,7 @@ fn test_targets(root: &Path, prefix: &str) -> Vec<String> {
 /// tests/e2e against them in headless Chromium.
 fn e2e(root: &Path) -> Result<Vec<String>, String> {
     eprintln!("\n=== end-to-end tests (headless Chromium)");
-    let mut urls = Vec::new();
-    for isolation in [true, false] {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        urls.push(format!("http://127.0.0.1:{}/", listener.local_addr().map_err(|e| e.to_string())?.port()));
-        let site = server::Site::Dev(root.to_path_buf());
-        std::thread::spawn(move || server::serve(listener, site, isolation));
-    }
+    let urls = spawn_servers(root)?;
     let dir = root.join("tests/e2e");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?

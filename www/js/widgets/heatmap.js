@@ -1,0 +1,123 @@
+// A heatmap of a (rows, cols) matrix on a canvas: one device pixel block per cell, drawn through
+// ImageData (fast: a full redraw of a 128×128 map is well under a millisecond) and scaled with
+// `image-rendering: pixelated`, so cells stay crisp at any zoom. Optional masked cells (the causal
+// mask) are drawn hatched-grey; hovering reports the cell under the pointer.
+import { SEQUENTIAL, DIVERGING } from './colormap.js';
+
+export class Heatmap {
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {{ scale?: 'sequential'|'diverging', cell?: number, onHover?: (row:number|null, col:number|null) => void }} opts
+   */
+  constructor(canvas, { scale = 'sequential', cell = 0, onHover } = {}) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.lut = scale === 'diverging' ? DIVERGING : SEQUENTIAL;
+    this.scale = scale;
+    this.cell = cell; // CSS pixels per cell; 0 = fit the canvas's CSS width
+    this.rows = 0;
+    this.cols = 0;
+    canvas.classList.add('pixelated');
+    if (onHover) {
+      canvas.addEventListener('pointermove', (e) => {
+        const { row, col } = this.cellAt(e);
+        onHover(row, col);
+      });
+      canvas.addEventListener('pointerleave', () => onHover(null, null));
+    }
+  }
+
+  /** The (row, col) under a pointer event, or nulls outside the map. */
+  cellAt(e) {
+    const r = this.canvas.getBoundingClientRect();
+    const col = Math.floor(((e.clientX - r.left) / r.width) * this.cols);
+    const row = Math.floor(((e.clientY - r.top) / r.height) * this.rows);
+    const inside = row >= 0 && row < this.rows && col >= 0 && col < this.cols;
+    return inside ? { row, col } : { row: null, col: null };
+  }
+
+  /**
+   * Draws `data` (rows × cols, row-major, starting at `offset`). Values map to colour over
+   * [min, max] (diverging scales are symmetric around 0). `masked(row, col)` cells are grey.
+   * `highlight` = { row, col } outlines a row and a column.
+   */
+  draw(data, rows, cols, { offset = 0, min, max, masked, highlight } = {}) {
+    this.rows = rows;
+    this.cols = cols;
+    if (this.canvas.width !== cols || this.canvas.height !== rows) {
+      this.canvas.width = cols;
+      this.canvas.height = rows;
+    }
+    if (this.cell > 0) {
+      this.canvas.style.width = `${cols * this.cell}px`;
+      this.canvas.style.height = `${rows * this.cell}px`;
+    }
+    let lo = min, hi = max;
+    if (lo === undefined || hi === undefined) {
+      let a = Infinity, b = -Infinity;
+      for (let i = offset; i < offset + rows * cols; i++) {
+        const v = data[i];
+        if (v < a) a = v;
+        if (v > b) b = v;
+      }
+      if (this.scale === 'diverging') {
+        const m = Math.max(Math.abs(a), Math.abs(b)) || 1;
+        [a, b] = [-m, m];
+      }
+      lo = lo ?? a;
+      hi = hi ?? b;
+    }
+    const span = hi - lo || 1;
+    const img = this.ctx.createImageData(cols, rows);
+    const px = img.data;
+    const lut = this.lut;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const o = (r * cols + c) * 4;
+        if (masked && masked(r, c)) {
+          const g = (r + c) % 2 ? 226 : 236; // a faint checker: "not allowed to look here"
+          px[o] = g; px[o + 1] = g; px[o + 2] = g + 4; px[o + 3] = 255;
+          continue;
+        }
+        let t = (data[offset + r * cols + c] - lo) / span;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        const li = ((t * 255 + 0.5) | 0) * 4;
+        px[o] = lut[li]; px[o + 1] = lut[li + 1]; px[o + 2] = lut[li + 2]; px[o + 3] = 255;
+      }
+    }
+    if (highlight) tint(px, rows, cols, highlight);
+    this.ctx.putImageData(img, 0, 0);
+    this.range = [lo, hi];
+  }
+}
+
+// Darkens everything outside the highlighted row and column, so "what this character attends to"
+// (its row) and "what attends to it" (its column) stand out.
+function tint(px, rows, cols, { row, col }) {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      if (r === row || c === col) continue;
+      const o = (r * cols + c) * 4;
+      px[o] = px[o] * 0.55 + 40; px[o + 1] = px[o + 1] * 0.55 + 40; px[o + 2] = px[o + 2] * 0.55 + 40;
+    }
+  }
+}
+
+/** A horizontal colour legend from `lo` to `hi` with a label. */
+export function legend(container, { scale = 'sequential', lo = 0, hi = 1, label = '' } = {}) {
+  const lut = scale === 'diverging' ? DIVERGING : SEQUENTIAL;
+  const c = document.createElement('canvas');
+  c.width = 256; c.height = 1;
+  c.className = 'legend-bar pixelated';
+  const ctx = c.getContext('2d');
+  const img = ctx.createImageData(256, 1);
+  img.data.set(lut);
+  ctx.putImageData(img, 0, 0);
+  container.replaceChildren();
+  const lab = (t) => { const s = document.createElement('span'); s.textContent = t; return s; };
+  container.append(lab(fmt(lo)), c, lab(fmt(hi)));
+  if (label) container.append(lab(label));
+  container.classList.add('legend');
+}
+
+const fmt = (v) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(2));
