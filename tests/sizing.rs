@@ -226,9 +226,12 @@ fn gpus_are_at_least_one() {
 #[test]
 fn gpt2_counts_match_the_published_checkpoints() {
     // The Hugging Face / nanoGPT counts of the released GPT-2 checkpoints (tied head).
-    for (id, total) in
-        [("gpt2", 124_439_808.0), ("gpt2-medium", 354_823_168.0), ("gpt2-large", 774_030_080.0), ("gpt2-xl", 1_557_611_200.0)]
-    {
+    for (id, total) in [
+        ("gpt2", 124_439_808.0),
+        ("gpt2-medium", 354_823_168.0),
+        ("gpt2-large", 774_030_080.0),
+        ("gpt2-xl", 1_557_611_200.0),
+    ] {
         let m = model(id).unwrap();
         assert_eq!(count_params(&m.arch).unwrap().total.value, total, "{id}");
     }
@@ -417,7 +420,11 @@ fn every_invalid_input_names_its_field() {
         ("training.gpus", |s, v| s.training.gpus = Some(v), vec![0.0, 1.5, -2.0, 1e12]),
         ("inference.queries_per_day", |s, v| s.inference.queries_per_day = v, vec![0.0, -1.0, f64::NAN, 1e20]),
         ("inference.tokens_per_query", |s, v| s.inference.tokens_per_query = v, vec![0.0, f64::INFINITY, 1e12]),
-        ("inference.stated_flops_per_day", |s, v| s.inference.stated_flops_per_day = Some(v), vec![0.0, -1.0, f64::NAN, 1e40]),
+        (
+            "inference.stated_flops_per_day",
+            |s, v| s.inference.stated_flops_per_day = Some(v),
+            vec![0.0, -1.0, f64::NAN, 1e40],
+        ),
         ("hardware.gpu.peak_tflops.fp32", |s, v| s.hardware.gpu.peak_tflops.fp32 = v, vec![0.0, -1.0, 1e9]),
         ("hardware.gpu.peak_tflops.tf32", |s, v| s.hardware.gpu.peak_tflops.tf32 = Some(v), vec![0.0, f64::NAN, 1e9]),
         ("hardware.gpu.peak_tflops.fp16", |s, v| s.hardware.gpu.peak_tflops.fp16 = Some(v), vec![-1.0]),
@@ -425,7 +432,11 @@ fn every_invalid_input_names_its_field() {
         ("hardware.gpu.memory_gb", |s, v| s.hardware.gpu.memory_gb = v, vec![0.0, -40.0, 1e12]),
         ("hardware.gpu.tdp_w", |s, v| s.hardware.gpu.tdp_w = v, vec![0.0, f64::NAN]),
         ("hardware.gpu.price_usd", |s, v| s.hardware.gpu.price_usd = v, vec![0.0, -15000.0, 1e20]),
-        ("hardware.utilisation", |s, v| s.hardware.utilisation = v, vec![0.0, -0.5, 1.5, f64::NAN, f64::INFINITY, 1e-9]),
+        (
+            "hardware.utilisation",
+            |s, v| s.hardware.utilisation = v,
+            vec![0.0, -0.5, 1.5, f64::NAN, f64::INFINITY, 1e-9],
+        ),
         ("hardware.server.gpus_per_server", |s, v| s.hardware.server.gpus_per_server = v, vec![0.0, 2.5, 1e9]),
         ("hardware.server.price_usd", |s, v| s.hardware.server.price_usd = v, vec![0.0, f64::NAN, 1e20]),
         ("hardware.pue", |s, v| s.hardware.pue = v, vec![0.5, 0.0, f64::NAN, 100.0]),
@@ -481,4 +492,36 @@ fn quantities_serialise_with_value_unit_display_formula() {
     assert_eq!(v["value"], 3.15e23);
     let q: Quantity = serde_json::from_value(v).unwrap();
     assert_eq!(q, e.training.flops);
+}
+
+// ---------------------------------------------------------------- the TypeScript declarations
+
+fn keys(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                out.insert(k.clone());
+                keys(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn typescript_declares_every_serialised_field() {
+    // The .d.ts the bindings put in pkg/: a field the Rust side adds must be declared there.
+    let ts = include_str!("../src/wasm/sizing.d.ts");
+    let mut all = std::collections::BTreeSet::new();
+    let mut attn = seed_scenario();
+    attn.training.gpus = Some(3.0);
+    attn.memory.context = Some(16.0);
+    keys(&serde_json::to_value(&attn).unwrap(), &mut all);
+    keys(&serde_json::to_value(seed()).unwrap(), &mut all);
+    keys(&serde_json::to_value(presets::presets()).unwrap(), &mut all);
+    assert!(all.len() > 100, "{}", all.len());
+    for k in all {
+        assert!(ts.contains(&format!("  {k}: ")) || ts.contains(&format!("  {k}?: ")), "sizing.d.ts lacks `{k}`");
+    }
 }

@@ -257,7 +257,13 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
         "hardware.peak",
         peak_v,
         Unit::FlopPerS,
-        format!("{} peak of {}, dense: {} TFLOP/s = {}", h.precision.label(), gpu_name(&g.name), num(peak_tflops), num(peak_v)),
+        format!(
+            "{} peak of {}, dense: {} TFLOP/s = {}",
+            h.precision.label(),
+            gpu_name(&g.name),
+            num(peak_tflops),
+            num(peak_v)
+        ),
     )?;
     let eff = peak_v * h.utilisation;
     let effective = q(
@@ -305,12 +311,8 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
     let flops_v = per_token(6.0) * d;
     let forward = q("training.forward", fwd_v, Unit::Flops, format!("{} = {}", symbolic(2), num(fwd_v)))?;
     let backward = q("training.backward", bwd_v, Unit::Flops, format!("{} = {}", symbolic(4), num(bwd_v)))?;
-    let flops = q(
-        "training.flops",
-        flops_v,
-        Unit::Flops,
-        format!("{} = {} (forward + backward)", symbolic(6), num(flops_v)),
-    )?;
+    let flops =
+        q("training.flops", flops_v, Unit::Flops, format!("{} = {} (forward + backward)", symbolic(6), num(flops_v)))?;
     let fps_v = flops_v / (t.days * DAY_S);
     let flop_per_s = q(
         "training.flop_per_s",
@@ -358,7 +360,8 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
         ),
     )?;
     let tpp = d / n;
-    let tokens_per_param = q("training.tokens_per_param", tpp, Unit::Ratio, format!("D / N = {nd} / {nn} = {}", num(tpp)))?;
+    let tokens_per_param =
+        q("training.tokens_per_param", tpp, Unit::Ratio, format!("D / N = {nd} / {nn} = {}", num(tpp)))?;
     let chin_v = CHINCHILLA_TOKENS_PER_PARAM * n;
     let chinchilla_tokens = q(
         "training.chinchilla_tokens",
@@ -401,20 +404,21 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
     } else {
         format!("2 × N = 2 × {nn} = {} (forward only, Kaplan et al. 2020)", num(fpt_v))
     };
-    let reading = |what: &str, flops_per_token: Quantity, fpd_v: f64, fpd_formula: String| -> Result<InferenceReading> {
-        let fps_v = fpd_v / DAY_S;
-        Ok(InferenceReading {
-            flops_per_token,
-            flops_per_day: q(&format!("inference.{what}.flops_per_day"), fpd_v, Unit::Flops, fpd_formula)?,
-            flop_per_s: q(
-                &format!("inference.{what}.flop_per_s"),
-                fps_v,
-                Unit::FlopPerS,
-                format!("FLOPs/day / 86,400 s = {} / 86,400 = {}", num(fpd_v), num(fps_v)),
-            )?,
-            deployment: deployment(&format!("inference.{what}"), fps_v, eff, inputs)?,
-        })
-    };
+    let reading =
+        |what: &str, flops_per_token: Quantity, fpd_v: f64, fpd_formula: String| -> Result<InferenceReading> {
+            let fps_v = fpd_v / DAY_S;
+            Ok(InferenceReading {
+                flops_per_token,
+                flops_per_day: q(&format!("inference.{what}.flops_per_day"), fpd_v, Unit::Flops, fpd_formula)?,
+                flop_per_s: q(
+                    &format!("inference.{what}.flop_per_s"),
+                    fps_v,
+                    Unit::FlopPerS,
+                    format!("FLOPs/day / 86,400 s = {} / 86,400 = {}", num(fpd_v), num(fps_v)),
+                )?,
+                deployment: deployment(&format!("inference.{what}"), fps_v, eff, inputs)?,
+            })
+        };
     let fpd_v = tpd_v * fpt_v;
     let formula = reading(
         "formula",
@@ -433,7 +437,13 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
                     "inference.stated.flops_per_token",
                     implied,
                     Unit::Flops,
-                    format!("FLOPs/day / tokens/day = {} / {} = {} = {} × N", num(s), num(tpd_v), num(implied), num(times_n)),
+                    format!(
+                        "FLOPs/day / tokens/day = {} / {} = {} = {} × N",
+                        num(s),
+                        num(tpd_v),
+                        num(implied),
+                        num(times_n)
+                    ),
                 )?,
                 s,
                 format!("as the report states: {}", num(s)),
@@ -464,11 +474,21 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
     let gpu_memory =
         q("memory.gpu_memory", cap, Unit::Bytes, format!("{} GB × 1e9 = {} bytes", num(g.memory_gb), num(cap)))?;
     let bytes = |what: &str, per_param: f64, why: &str| {
-        q(what, per_param * n, Unit::Bytes, format!("{} B × N = {} × {nn} = {} bytes{why}", num(per_param), num(per_param), num(per_param * n)))
+        q(
+            what,
+            per_param * n,
+            Unit::Bytes,
+            format!("{} B × N = {} × {nn} = {} bytes{why}", num(per_param), num(per_param), num(per_param * n)),
+        )
     };
     let hold = |what: &str, total: f64, why: &str| {
         let gpus = (total / cap).ceil().max(1.0);
-        q(what, gpus, Unit::Gpus, format!("ceil(total / GPU memory) = ceil({} / {}) = {}{why}", num(total), num(cap), num(gpus)))
+        q(
+            what,
+            gpus,
+            Unit::Gpus,
+            format!("ceil(total / GPU memory) = ceil({} / {}) = {}{why}", num(total), num(cap), num(gpus)),
+        )
     };
     let (wb, gb, ob, opt_why) = match mem.training_precision {
         TrainingPrecision::Fp32 => (4.0, 4.0, 8.0, " (AdamW m and v in fp32)"),
@@ -484,7 +504,14 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
             "memory.training.total",
             train_total,
             Unit::Bytes,
-            format!("({} + {} + {}) B × N = {} × {nn} = {} bytes, before activations", num(wb), num(gb), num(ob), num(wb + gb + ob), num(train_total)),
+            format!(
+                "({} + {} + {}) B × N = {} × {nn} = {} bytes, before activations",
+                num(wb),
+                num(gb),
+                num(ob),
+                num(wb + gb + ob),
+                num(train_total)
+            ),
         )?,
         gpus_to_hold: hold("memory.training.gpus_to_hold", train_total, " (weights, gradients and optimiser only)")?,
     };
@@ -501,7 +528,11 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
             "memory.inference.overhead",
             overhead_v,
             Unit::Bytes,
-            format!("0.2 × weights = 0.2 × {} = {} bytes (activations and buffers: the 1.2× rule of thumb)", num(weights_v), num(overhead_v)),
+            format!(
+                "0.2 × weights = 0.2 × {} = {} bytes (activations and buffers: the 1.2× rule of thumb)",
+                num(weights_v),
+                num(overhead_v)
+            ),
         )?,
         kv_cache: q(
             "memory.inference.kv_cache",
@@ -521,7 +552,13 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
             "memory.inference.total",
             inf_total,
             Unit::Bytes,
-            format!("weights + overhead + KV cache = {} + {} + {} = {} bytes", num(weights_v), num(overhead_v), num(kv_v), num(inf_total)),
+            format!(
+                "weights + overhead + KV cache = {} + {} + {} = {} bytes",
+                num(weights_v),
+                num(overhead_v),
+                num(kv_v),
+                num(inf_total)
+            ),
         )?,
         gpus_to_hold: hold("memory.inference.gpus_to_hold", inf_total, "")?,
     };
@@ -576,13 +613,20 @@ fn gpu_name(name: &str) -> &str {
 
 /// GPUs, servers and costs for `flop_per_s` at `eff` FLOP/s per GPU.
 fn deployment(what: &str, flop_per_s: f64, eff: f64, inputs: &Inputs) -> Result<Deployment> {
-    let q = |name: &str, value: f64, unit: Unit, formula: String| Quantity::new(&format!("{what}.{name}"), value, unit, formula);
+    let q = |name: &str, value: f64, unit: Unit, formula: String| {
+        Quantity::new(&format!("{what}.{name}"), value, unit, formula)
+    };
     let h = &inputs.hardware;
     let exact = flop_per_s / eff;
     let whole = exact.round().max(1.0);
     // Two decimals, so the rounding the next line does is visible (706,315.29 → 706,315).
     let ex = if exact < 1e12 { grouped(exact, 2) } else { num(exact) };
-    let gpus_exact = q("gpus_exact", exact, Unit::Gpus, format!("required / effective = {} / {} = {ex}", num(flop_per_s), num(eff)))?;
+    let gpus_exact = q(
+        "gpus_exact",
+        exact,
+        Unit::Gpus,
+        format!("required / effective = {} / {} = {ex}", num(flop_per_s), num(eff)),
+    )?;
     let mut gpus_formula = format!("round({ex}) = {}", num(whole));
     if whole < exact.ceil() {
         gpus_formula += &format!(" (to nearest, as the report rounds; rounding up gives {})", num(exact.ceil()));
@@ -595,7 +639,12 @@ fn deployment(what: &str, flop_per_s: f64, eff: f64, inputs: &Inputs) -> Result<
             format!("{} (printed in full below 10,000)", num(n))
         } else {
             let r = report_round(n);
-            format!("{} → {} = {}万 (the report's ten-thousands with one decimal, i.e. to the nearest 1,000)", num(n), num(r), num(r / 1e4))
+            format!(
+                "{} → {} = {}万 (the report's ten-thousands with one decimal, i.e. to the nearest 1,000)",
+                num(n),
+                num(r),
+                num(r / 1e4)
+            )
         }
     };
     let gpus_reported = q("gpus_reported", report_round(whole), Unit::Gpus, reported(whole))?;
@@ -629,5 +678,14 @@ fn deployment(what: &str, flop_per_s: f64, eff: f64, inputs: &Inputs) -> Result<
         Unit::Usd,
         format!("reported servers × price = {} × {} = {}", num(servers_rep_v), usd(sp), usd(servers_rep_v * sp)),
     )?;
-    Ok(Deployment { gpus_exact, gpus, gpus_reported, gpu_cost, servers, servers_reported, server_cost, server_cost_reported })
+    Ok(Deployment {
+        gpus_exact,
+        gpus,
+        gpus_reported,
+        gpu_cost,
+        servers,
+        servers_reported,
+        server_cost,
+        server_cost_reported,
+    })
 }

@@ -177,7 +177,6 @@ pub struct HardwareInputs {
     /// Which of its peaks the work runs at (the seed: TF32).
     pub precision: ComputePrecision,
     /// Fraction of peak achieved, in (0, 1] (the seed implies 0.5).
-    #[serde(alias = "utilization")]
     pub utilisation: f64,
     /// The server the GPUs go in.
     pub server: Server,

@@ -166,38 +166,64 @@ pub fn count_params_at(arch: &Architecture, path: &str) -> Result<ParamCount> {
     let ln_formula = if arch.bias { format!("2 × n_embd = 2 × {nc}") } else { format!("n_embd = {nc} (no bias)") };
     let ln = p("ln", ln_v, format!("{ln_formula} = {}", int(ln_v)))?;
     let c_attn_v = 3.0 * c * c + b * 3.0 * c;
-    let c_attn = p("attn_c_attn", c_attn_v, format!(
-        "{} = {} = {}",
-        term("3 × n_embd²".into(), "3 × n_embd".into()),
-        term(format!("3 × {nc}²"), format!("3 × {nc}")),
-        int(c_attn_v)
-    ))?;
+    let c_attn = p(
+        "attn_c_attn",
+        c_attn_v,
+        format!(
+            "{} = {} = {}",
+            term("3 × n_embd²".into(), "3 × n_embd".into()),
+            term(format!("3 × {nc}²"), format!("3 × {nc}")),
+            int(c_attn_v)
+        ),
+    )?;
     let c_proj_v = c * c + b * c;
-    let c_proj = p("attn_c_proj", c_proj_v, format!(
-        "{} = {} = {}",
-        term("n_embd²".into(), "n_embd".into()),
-        term(format!("{nc}²"), nc.clone()),
-        int(c_proj_v)
-    ))?;
+    let c_proj = p(
+        "attn_c_proj",
+        c_proj_v,
+        format!(
+            "{} = {} = {}",
+            term("n_embd²".into(), "n_embd".into()),
+            term(format!("{nc}²"), nc.clone()),
+            int(c_proj_v)
+        ),
+    )?;
     let c_fc_v = c * dff + b * dff;
-    let c_fc = p("mlp_c_fc", c_fc_v, format!(
-        "{} = {} = {}",
-        term("n_embd × d_ff".into(), "d_ff".into()),
-        term(format!("{nc} × {ndff}"), ndff.clone()),
-        int(c_fc_v)
-    ))?;
+    let c_fc = p(
+        "mlp_c_fc",
+        c_fc_v,
+        format!(
+            "{} = {} = {}",
+            term("n_embd × d_ff".into(), "d_ff".into()),
+            term(format!("{nc} × {ndff}"), ndff.clone()),
+            int(c_fc_v)
+        ),
+    )?;
     let m_proj_v = dff * c + b * c;
-    let m_proj = p("mlp_c_proj", m_proj_v, format!(
-        "{} = {} = {}",
-        term("d_ff × n_embd".into(), "n_embd".into()),
-        term(format!("{ndff} × {nc}"), nc.clone()),
-        int(m_proj_v)
-    ))?;
+    let m_proj = p(
+        "mlp_c_proj",
+        m_proj_v,
+        format!(
+            "{} = {} = {}",
+            term("d_ff × n_embd".into(), "n_embd".into()),
+            term(format!("{ndff} × {nc}"), nc.clone()),
+            int(m_proj_v)
+        ),
+    )?;
     let block_v = 2.0 * ln_v + c_attn_v + c_proj_v + c_fc_v + m_proj_v;
-    let block = p("block", block_v, format!(
-        "ln_1 + c_attn + attn.c_proj + ln_2 + c_fc + mlp.c_proj = {} + {} + {} + {} + {} + {} = {}",
-        int(ln_v), int(c_attn_v), int(c_proj_v), int(ln_v), int(c_fc_v), int(m_proj_v), int(block_v)
-    ))?;
+    let block = p(
+        "block",
+        block_v,
+        format!(
+            "ln_1 + c_attn + attn.c_proj + ln_2 + c_fc + mlp.c_proj = {} + {} + {} + {} + {} + {} = {}",
+            int(ln_v),
+            int(c_attn_v),
+            int(c_proj_v),
+            int(ln_v),
+            int(c_fc_v),
+            int(m_proj_v),
+            int(block_v)
+        ),
+    )?;
     let blocks_v = l * block_v;
     let blocks = p("blocks", blocks_v, format!("n_layer × block = {nl} × {} = {}", int(block_v), int(blocks_v)))?;
     let head_v = if arch.tied_head { 0.0 } else { v * c };
@@ -207,19 +233,41 @@ pub fn count_params_at(arch: &Architecture, path: &str) -> Result<ParamCount> {
         p("lm_head", head_v, format!("vocab_size × n_embd = {nv} × {nc} = {}", int(head_v)))?
     };
     let total_v = wte.value + wpe.value + blocks_v + ln_v + head_v;
-    let total = p("total", total_v, format!(
-        "wte + wpe + blocks + ln_f + lm_head = {} + {} + {} + {} + {} = {}",
-        int(wte.value), int(wpe.value), int(blocks_v), int(ln_v), int(head_v), int(total_v)
-    ))?;
+    let total = p(
+        "total",
+        total_v,
+        format!(
+            "wte + wpe + blocks + ln_f + lm_head = {} + {} + {} + {} + {} = {}",
+            int(wte.value),
+            int(wpe.value),
+            int(blocks_v),
+            int(ln_v),
+            int(head_v),
+            int(total_v)
+        ),
+    )?;
 
     let emb_v = wte.value + wpe.value;
-    let embeddings = p("embeddings", emb_v, format!("wte + wpe = {} + {} = {}", int(wte.value), int(wpe.value), int(emb_v)))?;
+    let embeddings =
+        p("embeddings", emb_v, format!("wte + wpe = {} + {} = {}", int(wte.value), int(wpe.value), int(emb_v)))?;
     let attn_v = l * (c_attn_v + c_proj_v);
-    let attention = p("attention", attn_v, format!("n_layer × (c_attn + c_proj) = {nl} × ({} + {}) = {}", int(c_attn_v), int(c_proj_v), int(attn_v)))?;
+    let attention = p(
+        "attention",
+        attn_v,
+        format!("n_layer × (c_attn + c_proj) = {nl} × ({} + {}) = {}", int(c_attn_v), int(c_proj_v), int(attn_v)),
+    )?;
     let mlp_v = l * (c_fc_v + m_proj_v);
-    let mlp = p("mlp", mlp_v, format!("n_layer × (c_fc + c_proj) = {nl} × ({} + {}) = {}", int(c_fc_v), int(m_proj_v), int(mlp_v)))?;
+    let mlp = p(
+        "mlp",
+        mlp_v,
+        format!("n_layer × (c_fc + c_proj) = {nl} × ({} + {}) = {}", int(c_fc_v), int(m_proj_v), int(mlp_v)),
+    )?;
     let norms_v = (2.0 * l + 1.0) * ln_v;
-    let layer_norms = p("layer_norms", norms_v, format!("(2 × n_layer + 1) × ln = (2 × {nl} + 1) × {} = {}", int(ln_v), int(norms_v)))?;
+    let layer_norms = p(
+        "layer_norms",
+        norms_v,
+        format!("(2 × n_layer + 1) × ln = (2 × {nl} + 1) × {} = {}", int(ln_v), int(norms_v)),
+    )?;
     let biases_v = b * (l * (3.0 * c + c + dff + c) + (2.0 * l + 1.0) * c);
     let biases = if arch.bias {
         p("biases", biases_v, format!(
@@ -230,15 +278,26 @@ pub fn count_params_at(arch: &Architecture, path: &str) -> Result<ParamCount> {
         p("biases", 0.0, "0 (bias = false)".into())?
     };
     let non_emb_v = total_v - emb_v - head_v;
-    let non_embedding = p("non_embedding", non_emb_v, format!(
-        "total − wte − wpe − lm_head = {} − {} − {} − {} = {}",
-        int(total_v), int(wte.value), int(wpe.value), int(head_v), int(non_emb_v)
-    ))?;
+    let non_embedding = p(
+        "non_embedding",
+        non_emb_v,
+        format!(
+            "total − wte − wpe − lm_head = {} − {} − {} − {} = {}",
+            int(total_v),
+            int(wte.value),
+            int(wpe.value),
+            int(head_v),
+            int(non_emb_v)
+        ),
+    )?;
     let kaplan_v = 2.0 * l * c * (2.0 * c + dff);
     let kaplan_formula = if dff == 4.0 * c {
         format!("12 × n_layer × n_embd² = 12 × {nl} × {nc}² = {}", int(kaplan_v))
     } else {
-        format!("2 × n_layer × n_embd × (2 × n_embd + d_ff) = 2 × {nl} × {nc} × (2 × {nc} + {ndff}) = {}", int(kaplan_v))
+        format!(
+            "2 × n_layer × n_embd × (2 × n_embd + d_ff) = 2 × {nl} × {nc} × (2 × {nc} + {ndff}) = {}",
+            int(kaplan_v)
+        )
     };
     let kaplan = p("kaplan", kaplan_v, kaplan_formula)?;
 
@@ -288,10 +347,16 @@ mod tests {
     fn kinds_add_up_to_the_total() {
         for arch in [
             Architecture::gpt(12, 12, 768, 1024, 50257),
-            Architecture { bias: false, tied_head: false, pos_encoding: PosEncoding::Sinusoidal, ..Architecture::gpt(3, 2, 10, 7, 11) },
+            Architecture {
+                bias: false,
+                tied_head: false,
+                pos_encoding: PosEncoding::Sinusoidal,
+                ..Architecture::gpt(3, 2, 10, 7, 11)
+            },
         ] {
             let pc = count_params(&arch).unwrap();
-            let by_kind = pc.embeddings.value + pc.attention.value + pc.mlp.value + pc.layer_norms.value + pc.lm_head.value;
+            let by_kind =
+                pc.embeddings.value + pc.attention.value + pc.mlp.value + pc.layer_norms.value + pc.lm_head.value;
             assert_eq!(by_kind, pc.total.value);
         }
     }

@@ -116,7 +116,14 @@ pub fn gpus() -> Vec<Gpu> {
         // H200: the H100 SXM's compute with 141 GB of HBM3e.
         g("h200", "H200 SXM 141GB", h100_sxm, 141.0, 700.0, 32_000.0),
         // V100 has FP16 tensor cores only: no TF32, no INT8 tensor.
-        g("v100", "V100 SXM2 32GB", Peaks { fp32: 15.7, tf32: None, fp16: Some(125.0), int8: None }, 32.0, 300.0, 8_000.0),
+        g(
+            "v100",
+            "V100 SXM2 32GB",
+            Peaks { fp32: 15.7, tf32: None, fp16: Some(125.0), int8: None },
+            32.0,
+            300.0,
+            8_000.0,
+        ),
     ]
 }
 
