@@ -8,6 +8,8 @@
 //!   every fast backend is checked against.
 //! - [`config`]: the model's shape ([`config::GptConfig`]).
 //! - [`error`]: the one error type; messages name what was wrong and what was expected.
+//! - [`sizing`]: the GPT-3 sizing calculator (FLOPs, GPUs, servers, cost, memory), every output
+//!   with its formula; the seed report's scenario as a preset.
 //! - `wasm` (wasm32 only): the only module that touches wasm-bindgen. It wraps the core in
 //!   opaque handles and typed arrays and turns [`error::Error`] into JS exceptions.
 //!
@@ -16,6 +18,7 @@
 pub mod config;
 pub mod error;
 pub mod kernels;
+pub mod sizing;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

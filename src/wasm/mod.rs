@@ -3,6 +3,8 @@
 
 use wasm_bindgen::prelude::*;
 
+pub mod sizing;
+
 use crate::kernels::{scalar::Scalar, Kernels};
 
 #[cfg(feature = "threads")]

@@ -1,6 +1,7 @@
 //! The native CLI: `glassgpt <command> [--options]`.
 
 mod args;
+mod size;
 
 use std::process::ExitCode;
 
@@ -8,6 +9,7 @@ const USAGE: &str = "usage: glassgpt <command> [--options]
 
 commands:
   version        print the version
+  size           the GPT-3 sizing calculator: training, inference, memory (--help for options)
 ";
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
             println!("glassgpt {}", glassgpt::VERSION);
             Ok(())
         }
+        "size" => size::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
