@@ -1,12 +1,14 @@
 //! The sizing bindings as JS sees them: plain objects in and out, errors as exceptions whose
 //! message starts with the field's path. Run with
-//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --test wasm_sizing`.
+//! `wasm-pack test --headless --chrome -- --test web_sizing` (part of `cargo xtask test`).
 #![cfg(target_arch = "wasm32")]
 
 use glassgpt::wasm::sizing::{estimate, param_count, presets_js, scenario, seed_scenario};
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_test::wasm_bindgen_test;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
 
 /// `obj.a.b.c`.
 fn get(obj: &JsValue, path: &str) -> JsValue {
