@@ -8,6 +8,10 @@
 //!   every fast backend is checked against.
 //! - [`config`]: the model's shape ([`config::GptConfig`]).
 //! - [`error`]: the one error type; messages name what was wrong and what was expected.
+//! - [`model`]: the GPT (forward, backward, AdamW, KV-cached generation, inspection).
+//! - [`tokenizer`]: the character vocabulary; unknown characters are reported, never a panic.
+//! - [`checkpoint`]: safetensors with nanoGPT's tensor names, config and vocabulary in the metadata.
+//! - [`rng`]: a seeded generator, bit-identical natively and in wasm.
 //! - [`sizing`]: the GPT-3 sizing calculator (FLOPs, GPUs, servers, cost, memory), every output
 //!   with its formula; the seed report's scenario as a preset.
 //! - `wasm` (wasm32 only): the only module that touches wasm-bindgen. It wraps the core in
@@ -15,10 +19,14 @@
 //!
 //! The core is plain Rust: no wasm-bindgen, no web-sys outside `wasm`.
 
+pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod kernels;
+pub mod model;
+pub mod rng;
 pub mod sizing;
+pub mod tokenizer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

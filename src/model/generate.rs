@@ -1,0 +1,310 @@
+//! Generation: a KV cache so each new character costs O(T), and the sampler.
+//!
+//! A [`Session`] holds, per layer, the keys and values of every position it has seen. Feeding
+//! one more token runs the model on that token alone (M = 1 matvecs through the kernels) and
+//! attends over the cache. A prompt fed into an empty session runs as one batched forward pass.
+//! When the text outgrows `block_size`, the window slides as in nanoGPT's `generate` (the model
+//! sees the last block_size tokens); positions then shift, so the cache is recomputed for the
+//! new window with one batched forward per token.
+//!
+//! Sampling (temperature, top-k, top-p) uses only the deterministic [`exp`] and the seeded
+//! [`Rng`], so a seed and a prompt give the same text natively and in wasm, as long as the
+//! kernels give the same logits.
+
+use crate::config::GptConfig;
+use crate::error::{Error, Result};
+use crate::kernels::Kernels;
+use crate::model::gpt::{forward_pass, Activations, Gpt};
+use crate::model::layers::{gelu_forward, layernorm_forward, softmax_forward};
+use crate::model::math::{axpy, dot, exp};
+use crate::rng::Rng;
+
+/// How the next token is drawn from the logits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampler {
+    /// Divides the logits; 0 means greedy (always the most likely token).
+    pub temperature: f32, // 1.0
+    /// Keep only the k most likely tokens; 0 keeps all.
+    pub top_k: usize, // 0
+    /// Keep the smallest set of most likely tokens whose probability reaches top_p; 1 keeps all.
+    pub top_p: f32, // 1.0
+}
+
+impl Default for Sampler {
+    fn default() -> Self {
+        Sampler { temperature: 1.0, top_k: 0, top_p: 1.0 }
+    }
+}
+
+impl Sampler {
+    /// Checks the fields, naming the wrong one.
+    pub fn validate(&self) -> Result<()> {
+        if !self.temperature.is_finite() || self.temperature < 0.0 {
+            return Err(Error::invalid("temperature", format!("{} must be a finite number ≥ 0", self.temperature)));
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(Error::invalid("top_p", format!("{} must be in (0, 1]", self.top_p)));
+        }
+        Ok(())
+    }
+
+    /// Draws a token id from `logits` (V). `scratch` is reused between calls to avoid
+    /// allocating. Ties in probability are broken by the lower id, so the order is total.
+    pub fn sample(&self, logits: &[f32], rng: &mut Rng, scratch: &mut Vec<(f32, u32)>) -> u32 {
+        if self.temperature == 0.0 {
+            return argmax(logits) as u32;
+        }
+        let inv_t = 1.0 / self.temperature;
+        let maxval = logits.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+        scratch.clear();
+        scratch.extend(logits.iter().enumerate().map(|(i, &l)| (exp((l - maxval) * inv_t), i as u32)));
+        if self.top_k > 0 || self.top_p < 1.0 {
+            scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            if self.top_k > 0 {
+                scratch.truncate(self.top_k.max(1));
+            }
+            if self.top_p < 1.0 {
+                let total: f32 = scratch.iter().map(|p| p.0).sum();
+                let (mut cum, mut keep) = (0.0f32, scratch.len());
+                for (i, p) in scratch.iter().enumerate() {
+                    cum += p.0;
+                    if cum >= self.top_p * total {
+                        keep = i + 1;
+                        break;
+                    }
+                }
+                scratch.truncate(keep);
+            }
+        }
+        let total: f32 = scratch.iter().map(|p| p.0).sum();
+        let u = rng.uniform_f32() * total;
+        let mut cum = 0.0f32;
+        for &(p, id) in scratch.iter() {
+            cum += p;
+            if u < cum {
+                return id;
+            }
+        }
+        scratch.last().map_or(0, |p| p.1) // u landed on the rounding of the last sum
+    }
+}
+
+fn argmax(x: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in x.iter().enumerate() {
+        if v > x[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// A generation in progress: the tokens in the model's window and their keys and values.
+/// It borrows nothing: pass the same [`Gpt`] to every call (a different model needs
+/// [`Session::reset`]).
+#[derive(Debug, Clone)]
+pub struct Session {
+    config: GptConfig,
+    tokens: Vec<u32>,     // (≤ maxT) the window the cache describes
+    k_cache: Vec<f32>,    // (L, maxT, C)
+    v_cache: Vec<f32>,    // (L, maxT, C)
+    x: Vec<f32>,          // (C) residual stream of the newest position
+    ln: Vec<f32>,         // (C)
+    qkv: Vec<f32>,        // (3C)
+    atty: Vec<f32>,       // (C)
+    proj: Vec<f32>,       // (C)
+    fch: Vec<f32>,        // (4C)
+    fch_gelu: Vec<f32>,   // (4C)
+    att: Vec<f32>,        // (L, NH, maxT) attention of the newest position
+    logits: Vec<f32>,     // (V) for the token after the window
+    probs: Vec<f32>,      // (V) softmax of the logits at temperature 1
+    window: Activations,  // (1, maxT) for batched prefill and window recomputation
+    scratch: Vec<(f32, u32)>,
+}
+
+impl Session {
+    /// An empty session for models of `config`'s shape.
+    pub fn new(config: &GptConfig) -> Result<Session> {
+        config.validate()?;
+        let (l, t, c, nh, v) = (config.n_layer, config.block_size, config.n_embd, config.n_head, config.vocab_size);
+        Ok(Session {
+            config: *config,
+            tokens: Vec::with_capacity(t),
+            k_cache: vec![0.0; l * t * c],
+            v_cache: vec![0.0; l * t * c],
+            x: vec![0.0; c],
+            ln: vec![0.0; c],
+            qkv: vec![0.0; 3 * c],
+            atty: vec![0.0; c],
+            proj: vec![0.0; c],
+            fch: vec![0.0; 4 * c],
+            fch_gelu: vec![0.0; 4 * c],
+            att: vec![0.0; l * nh * t],
+            logits: vec![0.0; v],
+            probs: vec![0.0; v],
+            window: Activations::new(config, 1, t)?,
+            scratch: Vec::with_capacity(v),
+        })
+    }
+
+    /// Forgets every token.
+    pub fn reset(&mut self) {
+        self.tokens.clear();
+    }
+
+    /// The tokens the model currently sees (the last ≤ block_size fed).
+    pub fn tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+
+    /// Logits (V) for the next token; meaningful once a token has been fed.
+    pub fn logits(&self) -> &[f32] {
+        &self.logits
+    }
+
+    /// Next-token probabilities (V) at temperature 1.
+    pub fn probs(&self) -> &[f32] {
+        &self.probs
+    }
+
+    /// Attention of the newest position over the window, (L, NH, maxT); entries beyond the
+    /// window are 0.
+    pub fn attention_last(&self) -> &[f32] {
+        &self.att
+    }
+
+    /// Appends `tokens` and returns the logits (V) for the token after them.
+    pub fn feed(&mut self, gpt: &Gpt, k: &dyn Kernels, tokens: &[u32]) -> Result<&[f32]> {
+        if gpt.config() != &self.config {
+            return Err(Error::invalid("model", "the session was made for a model of another shape"));
+        }
+        if tokens.is_empty() {
+            return Err(Error::invalid("tokens", "feed at least one token"));
+        }
+        let v = self.config.vocab_size;
+        if let Some(&bad) = tokens.iter().find(|&&id| id as usize >= v) {
+            return Err(Error::invalid("tokens", format!("token {bad} is outside the vocabulary of {v}")));
+        }
+        let max_t = self.config.block_size;
+        if self.tokens.len() + tokens.len() > max_t {
+            // Slide: keep the last block_size tokens and recompute their cache.
+            let mut all = std::mem::take(&mut self.tokens);
+            all.extend_from_slice(tokens);
+            let start = all.len() - max_t;
+            all.drain(..start);
+            self.tokens = all;
+            self.recompute(gpt, k)?;
+        } else if self.tokens.is_empty() && tokens.len() > 1 {
+            self.tokens.extend_from_slice(tokens);
+            self.recompute(gpt, k)?;
+        } else {
+            for &tok in tokens {
+                self.step(gpt, k, tok);
+            }
+        }
+        softmax_forward(&mut self.probs, &self.logits, 1, v);
+        Ok(&self.logits)
+    }
+
+    /// Samples the next token from the current logits, feeds it, and returns it.
+    pub fn next(&mut self, gpt: &Gpt, k: &dyn Kernels, sampler: &Sampler, rng: &mut Rng) -> Result<u32> {
+        if self.tokens.is_empty() {
+            return Err(Error::invalid("prompt", "feed at least one token before sampling"));
+        }
+        sampler.validate()?;
+        let id = sampler.sample(&self.logits, rng, &mut self.scratch);
+        self.feed(gpt, k, &[id])?;
+        Ok(id)
+    }
+
+    /// Runs the whole window as one batched forward pass and fills the cache from it.
+    fn recompute(&mut self, gpt: &Gpt, k: &dyn Kernels) -> Result<()> {
+        let cfg = self.config;
+        let (l_n, c, nh, v, max_t) = (cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.vocab_size, cfg.block_size);
+        let t = self.tokens.len();
+        forward_pass(&cfg, &gpt.tensors(), &mut self.window, k, &self.tokens, None, 1, t)?;
+        for l in 0..l_n {
+            let qkv = self.window.qkv(&cfg, l); // (T, 3C)
+            for pos in 0..t {
+                let row = &qkv[pos * 3 * c..][..3 * c];
+                self.k_cache[(l * max_t + pos) * c..][..c].copy_from_slice(&row[c..2 * c]);
+                self.v_cache[(l * max_t + pos) * c..][..c].copy_from_slice(&row[2 * c..]);
+            }
+        }
+        let att = self.window.attention(&cfg); // (L, NH, T, T)
+        self.att.fill(0.0);
+        for lh in 0..l_n * nh {
+            self.att[lh * max_t..][..t].copy_from_slice(&att[(lh * t + t - 1) * t..][..t]);
+        }
+        self.logits.copy_from_slice(&self.window.logits(v)[(t - 1) * v..]);
+        Ok(())
+    }
+
+    /// Feeds one token at the next position (which must be < block_size), O(T) attention.
+    fn step(&mut self, gpt: &Gpt, k: &dyn Kernels, token: u32) {
+        let cfg = self.config;
+        let (l_n, c, nh, v, max_t) = (cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.vocab_size, cfg.block_size);
+        let (hs, pos) = (c / nh, self.tokens.len());
+        let scale = 1.0 / (hs as f32).sqrt();
+        let p = gpt.tensors();
+        let (mut mean, mut rstd) = ([0.0f32], [0.0f32]);
+        let (wte, wpe) = (&p.wte[token as usize * c..][..c], &p.wpe[pos * c..][..c]);
+        for i in 0..c {
+            self.x[i] = wte[i] + wpe[i];
+        }
+        for l in 0..l_n {
+            layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, &p.ln1w[l * c..][..c], &p.ln1b[l * c..][..c], 1, c);
+            k.matmul_forward(&mut self.qkv, &self.ln, &p.qkvw[l * 3 * c * c..][..3 * c * c], Some(&p.qkvb[l * 3 * c..][..3 * c]), 1, c, 3 * c);
+            let (kc, vc) = (&mut self.k_cache[l * max_t * c..][..max_t * c], &mut self.v_cache[l * max_t * c..][..max_t * c]);
+            kc[pos * c..][..c].copy_from_slice(&self.qkv[c..2 * c]);
+            vc[pos * c..][..c].copy_from_slice(&self.qkv[2 * c..]);
+            for h in 0..nh {
+                let q = &self.qkv[h * hs..][..hs];
+                let row = &mut self.att[(l * nh + h) * max_t..][..max_t];
+                let mut maxval = f32::NEG_INFINITY;
+                for t2 in 0..=pos {
+                    row[t2] = dot(q, &kc[t2 * c + h * hs..][..hs]) * scale;
+                    maxval = maxval.max(row[t2]);
+                }
+                let mut expsum = 0.0f32;
+                for r in row[..=pos].iter_mut() {
+                    *r = exp(*r - maxval);
+                    expsum += *r;
+                }
+                let inv = 1.0 / expsum;
+                row[..=pos].iter_mut().for_each(|r| *r *= inv);
+                row[pos + 1..].fill(0.0);
+                let o = &mut self.atty[h * hs..][..hs];
+                o.fill(0.0);
+                for t2 in 0..=pos {
+                    axpy(o, row[t2], &vc[t2 * c + h * hs..][..hs]);
+                }
+            }
+            k.matmul_forward(&mut self.proj, &self.atty, &p.attprojw[l * c * c..][..c * c], Some(&p.attprojb[l * c..][..c]), 1, c, c);
+            residual_add(&mut self.x, &self.proj);
+            layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, &p.ln2w[l * c..][..c], &p.ln2b[l * c..][..c], 1, c);
+            k.matmul_forward(&mut self.fch, &self.ln, &p.fcw[l * 4 * c * c..][..4 * c * c], Some(&p.fcb[l * 4 * c..][..4 * c]), 1, c, 4 * c);
+            gelu_forward(&mut self.fch_gelu, &self.fch);
+            k.matmul_forward(&mut self.proj, &self.fch_gelu, &p.fcprojw[l * 4 * c * c..][..4 * c * c], Some(&p.fcprojb[l * c..][..c]), 1, 4 * c, c);
+            residual_add(&mut self.x, &self.proj);
+        }
+        layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, p.lnfw, p.lnfb, 1, c);
+        k.matmul_forward(&mut self.logits, &self.ln, p.wte, None, 1, c, v);
+        self.tokens.push(token);
+    }
+}
+
+/// `x += y`, the residual connection (the same `a + b` as the batched `residual_forward`).
+fn residual_add(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+/// Feeds `prompt` into a fresh session and samples `n` tokens; a convenience over [`Session`].
+pub fn generate(gpt: &Gpt, k: &dyn Kernels, prompt: &[u32], n: usize, sampler: &Sampler, seed: u64) -> Result<Vec<u32>> {
+    let mut session = Session::new(gpt.config())?;
+    let mut rng = Rng::new(seed);
+    session.feed(gpt, k, prompt)?;
+    (0..n).map(|_| session.next(gpt, k, sampler, &mut rng)).collect()
+}

@@ -1,0 +1,25 @@
+//! The GPT: nanoGPT's GPT-2 architecture for characters, in plain Rust (llm.c's layout).
+//!
+//! - [`params`]: every parameter in one buffer with a size table; GPT-2 initialisation; the
+//!   sinusoidal position table.
+//! - [`layers`]: forward/backward pairs over slices (encoder, LayerNorm, attention, GELU,
+//!   residual, softmax + cross-entropy); the matmuls go through [`crate::kernels::Kernels`].
+//! - [`gpt`]: [`Gpt`] (forward, backward, gradient clipping, AdamW) and the learning-rate schedule.
+//! - [`generate`]: KV-cached generation and sampling (temperature, top-k, top-p, seeded).
+//! - [`inspect`]: attention maps, embeddings, position similarity, PCA of the embeddings.
+//! - [`math`]: deterministic `exp`/`ln`/`sin`/`cos`/`tanh`, so native and wasm agree bit for bit.
+//!
+//! Architecture invariant: nothing here imports wasm-bindgen, reads a file or a clock.
+//! Not implemented: dropout (nanoGPT's `shakespeare_char` uses 0.2; our default is 0, so a
+//! model trained here is deterministic and a nanoGPT export runs in eval mode anyway).
+
+pub mod generate;
+pub mod gpt;
+pub mod inspect;
+pub mod layers;
+pub mod math;
+pub mod params;
+
+pub use generate::{Sampler, Session};
+pub use gpt::{Activations, AdamW, Gpt, LrSchedule};
+pub use params::{ParameterLayout, ParameterTensors};
