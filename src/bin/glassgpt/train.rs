@@ -2,7 +2,7 @@
 //!
 //! The first 90% of the text is the training split, the last 10% the validation split (as
 //! nanoGPT's shakespeare_char). Each step draws B random windows of T+1 characters from the
-//! training split; every `--eval-every` steps the mean loss over `--eval-iters` batches of each
+//! training split (see `glassgpt::model::train`); every `--eval-every` steps the mean loss over `--eval-iters` batches of each
 //! split is printed (the same batches each time, so evaluations compare), and the checkpoint is
 //! written when the validation loss is the best so far.
 
@@ -13,8 +13,8 @@ use std::time::Instant;
 use glassgpt::checkpoint::save_model;
 use glassgpt::config::{GptConfig, PosEncoding};
 use glassgpt::kernels::Kernels;
-use glassgpt::model::{AdamW, Gpt, LrSchedule};
-use glassgpt::rng::Rng;
+use glassgpt::model::train::split_train_val;
+use glassgpt::model::{AdamW, Gpt, LrSchedule, TrainConfig, Trainer};
 use glassgpt::tokenizer::Vocab;
 
 use crate::args::Args;
@@ -24,12 +24,8 @@ struct TrainOptions {
     data: String,
     out: String,
     config: GptConfig,
-    batch: usize,
+    train: TrainConfig,
     steps: usize,
-    schedule: LrSchedule,
-    opt: AdamW,
-    grad_clip: f32,
-    seed: u64,
     eval_every: usize,
     eval_iters: usize,
     time_limit_s: Option<f64>,
@@ -51,55 +47,28 @@ fn options(rest: &[String]) -> Result<TrainOptions, String> {
         data: a.required("data")?,
         out: a.required("out")?,
         config,
-        batch: a.get("batch", 16)?,
+        train: TrainConfig {
+            batch_size: a.get("batch", 16)?,
+            schedule: LrSchedule {
+                lr,
+                min_lr: a.get("min-lr", lr / 10.0)?,
+                warmup_steps: a.get("warmup", 100)?,
+                decay_steps: a.get("decay-steps", steps)?,
+            },
+            opt: AdamW { weight_decay: a.get("weight-decay", 0.1)?, beta2: a.get("beta2", 0.99)?, ..AdamW::default() },
+            grad_clip: a.get("grad-clip", 1.0)?,
+            seed: a.get("seed", 1337)?,
+        },
         steps,
-        schedule: LrSchedule {
-            lr,
-            min_lr: a.get("min-lr", lr / 10.0)?,
-            warmup_steps: a.get("warmup", 100)?,
-            decay_steps: a.get("decay-steps", steps)?,
-        },
-        opt: AdamW {
-            weight_decay: a.get("weight-decay", 0.1)?,
-            beta2: a.get("beta2", 0.99)?,
-            ..AdamW::default()
-        },
-        grad_clip: a.get("grad-clip", 1.0)?,
-        seed: a.get("seed", 1337)?,
         eval_every: a.get("eval-every", 250)?,
         eval_iters: a.get("eval-iters", 20)?,
         time_limit_s: a.opt::<f64>("time-limit-min")?.map(|m| m * 60.0),
     };
     a.finish()?;
-    if o.batch == 0 || o.steps == 0 || o.eval_every == 0 || o.eval_iters == 0 {
-        return Err("--batch, --steps, --eval-every and --eval-iters must be at least 1".into());
-    }
-    let finite_non_negative = |x: f32| x.is_finite() && x >= 0.0;
-    if !finite_non_negative(o.schedule.lr) || o.schedule.lr == 0.0 || !finite_non_negative(o.schedule.min_lr) {
-        return Err("--lr must be positive and --min-lr non-negative".into());
+    if o.steps == 0 || o.eval_every == 0 || o.eval_iters == 0 {
+        return Err("--steps, --eval-every and --eval-iters must be at least 1".into());
     }
     Ok(o)
-}
-
-/// Fills `inputs`/`targets` (B, T) with B random windows of `ids`.
-fn batch(ids: &[u32], t: usize, rng: &mut Rng, inputs: &mut [u32], targets: &mut [u32]) {
-    for (inp, tgt) in inputs.chunks_exact_mut(t).zip(targets.chunks_exact_mut(t)) {
-        let start = rng.below(ids.len() - t);
-        inp.copy_from_slice(&ids[start..start + t]);
-        tgt.copy_from_slice(&ids[start + 1..start + t + 1]);
-    }
-}
-
-/// Mean loss over `iters` batches drawn with a fixed seed (the same batches every call).
-fn evaluate(gpt: &mut Gpt, k: &dyn Kernels, ids: &[u32], b: usize, t: usize, iters: usize, seed: u64) -> Result<f32, String> {
-    let mut rng = Rng::new(seed);
-    let (mut inputs, mut targets) = (vec![0u32; b * t], vec![0u32; b * t]);
-    let mut total = 0.0f64;
-    for _ in 0..iters {
-        batch(ids, t, &mut rng, &mut inputs, &mut targets);
-        total += gpt.forward(k, &inputs, &targets, b, t).map_err(|e| e.to_string())? as f64;
-    }
-    Ok((total / iters as f64) as f32)
 }
 
 pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
@@ -107,8 +76,7 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let text = std::fs::read_to_string(&o.data).map_err(|e| format!("cannot read --data {}: {e}", o.data))?;
     let vocab = Vocab::from_text(&text).map_err(|e| e.to_string())?;
     let ids = vocab.encode(&text).map_err(|e| e.to_string())?;
-    let split = ids.len() * 9 / 10;
-    let (train, val) = (&ids[..split], &ids[split..]);
+    let (train, val) = split_train_val(&ids);
     let t = o.config.block_size;
     if val.len() <= t + 1 {
         return Err(format!(
@@ -119,8 +87,9 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         ));
     }
     o.config.vocab_size = vocab.len();
-    let mut gpt = Gpt::new(o.config, o.seed).map_err(|e| e.to_string())?;
-    gpt.reserve(o.batch, t).map_err(|e| e.to_string())?;
+    let mut gpt = Gpt::new(o.config, o.train.seed).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::new(o.train, &mut gpt).map_err(|e| e.to_string())?;
+    let b = o.train.batch_size;
     eprintln!(
         "glassgpt train: {} characters ({} train, {} val), vocabulary {}; {} parameters; {}L {}H C={} T={} B={}; kernels: {}",
         ids.len(),
@@ -132,12 +101,10 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         o.config.n_head,
         o.config.n_embd,
         t,
-        o.batch,
+        b,
         k.name()
     );
 
-    let mut rng = Rng::new(o.seed ^ 0x5eed);
-    let (mut inputs, mut targets) = (vec![0u32; o.batch * t], vec![0u32; o.batch * t]);
     let start = Instant::now();
     let mut best_val = f32::INFINITY;
     let mut train_time = 0.0f64;
@@ -147,8 +114,8 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         let elapsed = start.elapsed().as_secs_f64();
         let out_of_time = o.time_limit_s.is_some_and(|limit| elapsed >= limit);
         if step % o.eval_every == 0 || step == o.steps || out_of_time {
-            let train_loss = evaluate(&mut gpt, k, train, o.batch, t, o.eval_iters, o.seed ^ 0xe7a1)?;
-            let val_loss = evaluate(&mut gpt, k, val, o.batch, t, o.eval_iters, o.seed ^ 0x7a1)?;
+            let train_loss = trainer.evaluate(&mut gpt, k, train, o.eval_iters, 1).map_err(|e| e.to_string())?;
+            let val_loss = trainer.evaluate(&mut gpt, k, val, o.eval_iters, 2).map_err(|e| e.to_string())?;
             let mut saved = "";
             if val_loss < best_val {
                 best_val = val_loss;
@@ -175,17 +142,11 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
             break;
         }
         let t0 = Instant::now();
-        batch(train, t, &mut rng, &mut inputs, &mut targets);
-        let loss = gpt.forward(k, &inputs, &targets, o.batch, t).map_err(|e| e.to_string())?;
-        gpt.zero_grad();
-        gpt.backward(k).map_err(|e| e.to_string())?;
-        gpt.clip_grad_norm(o.grad_clip);
-        let lr = o.schedule.at(step);
-        gpt.update(&o.opt, lr);
+        let stats = trainer.step(&mut gpt, k, train).map_err(|e| e.to_string())?;
         train_time += t0.elapsed().as_secs_f64();
-        trained_tokens += o.batch * t;
-        last_loss = loss;
-        progress(step + 1, o.steps, loss, lr, trained_tokens as f64 / train_time, start.elapsed().as_secs_f64());
+        trained_tokens += b * t;
+        last_loss = stats.loss;
+        progress(step + 1, o.steps, stats.loss, stats.lr, trained_tokens as f64 / train_time, start.elapsed().as_secs_f64());
     }
     clear_progress();
     eprintln!(
