@@ -5,7 +5,8 @@
 //! attends over the cache. A prompt fed into an empty session runs as one batched forward pass.
 //! When the text outgrows `block_size`, the window slides as in nanoGPT's `generate` (the model
 //! sees the last block_size tokens); positions then shift, so the cache is recomputed for the
-//! new window with one batched forward per token.
+//! new window with one batched forward per token. [`Session::set_overflow_keep`] trades that
+//! exactness for speed: keep fewer tokens on overflow and recompute only every few tokens.
 //!
 //! Sampling (temperature, top-k, top-p) uses only the deterministic [`exp`] and the seeded
 //! [`Rng`], so a seed and a prompt give the same text natively and in wasm, as long as the
@@ -15,8 +16,8 @@ use crate::config::GptConfig;
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 use crate::model::gpt::{forward_pass, Activations, Gpt};
-use crate::model::layers::{gelu_forward, layernorm_forward, softmax_forward};
-use crate::model::math::{axpy, dot, exp};
+use crate::model::layers::{gelu_forward, layernorm_forward, softmax_forward, softmax_row};
+use crate::model::math::{exp, row_times_matrix, weighted_sum_rows};
 use crate::rng::Rng;
 
 /// How the next token is drawn from the logits.
@@ -106,8 +107,8 @@ fn argmax(x: &[f32]) -> usize {
 pub struct Session {
     config: GptConfig,
     tokens: Vec<u32>,     // (≤ maxT) the window the cache describes
-    k_cache: Vec<f32>,    // (L, maxT, C)
-    v_cache: Vec<f32>,    // (L, maxT, C)
+    k_cache: Vec<f32>,    // (L, NH, HS, maxT) keys, transposed per head as the batched attention reads them
+    v_cache: Vec<f32>,    // (L, NH, maxT, HS) values
     x: Vec<f32>,          // (C) residual stream of the newest position
     ln: Vec<f32>,         // (C)
     qkv: Vec<f32>,        // (3C)
@@ -120,6 +121,7 @@ pub struct Session {
     probs: Vec<f32>,      // (V) softmax of the logits at temperature 1
     window: Activations,  // (1, maxT) for batched prefill and window recomputation
     scratch: Vec<(f32, u32)>,
+    overflow_keep: usize, // tokens kept when the window overflows; block_size = nanoGPT's crop
 }
 
 impl Session {
@@ -144,7 +146,21 @@ impl Session {
             probs: vec![0.0; v],
             window: Activations::new(config, 1, t)?,
             scratch: Vec::with_capacity(v),
+            overflow_keep: t,
         })
+    }
+
+    /// How many of the latest tokens stay in the window when it overflows block_size.
+    /// `block_size` (the default) is nanoGPT's crop: every prediction sees the last block_size
+    /// tokens, at the price of one batched forward over the whole window per new token.
+    /// `block_size / 2` recomputes once every block_size / 2 tokens and otherwise runs at the
+    /// cached O(T) cost, each prediction seeing at least block_size / 2 tokens.
+    pub fn set_overflow_keep(&mut self, keep: usize) -> Result<()> {
+        if keep == 0 || keep > self.config.block_size {
+            return Err(Error::invalid("overflow_keep", format!("{keep} must be between 1 and block_size = {}", self.config.block_size)));
+        }
+        self.overflow_keep = keep;
+        Ok(())
     }
 
     /// Forgets every token.
@@ -187,10 +203,10 @@ impl Session {
         }
         let max_t = self.config.block_size;
         if self.tokens.len() + tokens.len() > max_t {
-            // Slide: keep the last block_size tokens and recompute their cache.
+            // Slide: keep the last overflow_keep tokens and recompute their cache.
             let mut all = std::mem::take(&mut self.tokens);
             all.extend_from_slice(tokens);
-            let start = all.len() - max_t;
+            let start = all.len() - self.overflow_keep;
             all.drain(..start);
             self.tokens = all;
             self.recompute(gpt, k)?;
@@ -227,8 +243,7 @@ impl Session {
             let qkv = self.window.qkv(&cfg, l); // (T, 3C)
             for pos in 0..t {
                 let row = &qkv[pos * 3 * c..][..3 * c];
-                self.k_cache[(l * max_t + pos) * c..][..c].copy_from_slice(&row[c..2 * c]);
-                self.v_cache[(l * max_t + pos) * c..][..c].copy_from_slice(&row[2 * c..]);
+                store_kv(&mut self.k_cache, &mut self.v_cache, &cfg, l, pos, &row[c..2 * c], &row[2 * c..]);
             }
         }
         let att = self.window.attention(&cfg); // (L, NH, T, T)
@@ -255,30 +270,18 @@ impl Session {
         for l in 0..l_n {
             layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, &p.ln1w[l * c..][..c], &p.ln1b[l * c..][..c], 1, c);
             k.matmul_forward(&mut self.qkv, &self.ln, &p.qkvw[l * 3 * c * c..][..3 * c * c], Some(&p.qkvb[l * 3 * c..][..3 * c]), 1, c, 3 * c);
-            let (kc, vc) = (&mut self.k_cache[l * max_t * c..][..max_t * c], &mut self.v_cache[l * max_t * c..][..max_t * c]);
-            kc[pos * c..][..c].copy_from_slice(&self.qkv[c..2 * c]);
-            vc[pos * c..][..c].copy_from_slice(&self.qkv[2 * c..]);
+            store_kv(&mut self.k_cache, &mut self.v_cache, &cfg, l, pos, &self.qkv[c..2 * c], &self.qkv[2 * c..]);
+            // The same loops, in the same order, as layers::attention_forward for row `pos`.
             for h in 0..nh {
                 let q = &self.qkv[h * hs..][..hs];
+                let kt = &self.k_cache[(l * nh + h) * hs * max_t..][..hs * max_t]; // (HS, maxT)
+                let vh = &self.v_cache[(l * nh + h) * max_t * hs..][..max_t * hs]; // (maxT, HS)
                 let row = &mut self.att[(l * nh + h) * max_t..][..max_t];
-                let mut maxval = f32::NEG_INFINITY;
-                for t2 in 0..=pos {
-                    row[t2] = dot(q, &kc[t2 * c + h * hs..][..hs]) * scale;
-                    maxval = maxval.max(row[t2]);
-                }
-                let mut expsum = 0.0f32;
-                for r in row[..=pos].iter_mut() {
-                    *r = exp(*r - maxval);
-                    expsum += *r;
-                }
-                let inv = 1.0 / expsum;
-                row[..=pos].iter_mut().for_each(|r| *r *= inv);
-                row[pos + 1..].fill(0.0);
-                let o = &mut self.atty[h * hs..][..hs];
-                o.fill(0.0);
-                for t2 in 0..=pos {
-                    axpy(o, row[t2], &vc[t2 * c + h * hs..][..hs]);
-                }
+                row_times_matrix(&mut row[..(pos + 1).next_multiple_of(16).min(max_t)], q, kt, max_t);
+                let (visible, masked) = row.split_at_mut(pos + 1);
+                softmax_row(visible, scale);
+                masked.fill(0.0);
+                weighted_sum_rows(&mut self.atty[h * hs..][..hs], visible, vh);
             }
             k.matmul_forward(&mut self.proj, &self.atty, &p.attprojw[l * c * c..][..c * c], Some(&p.attprojb[l * c..][..c]), 1, c, c);
             residual_add(&mut self.x, &self.proj);
@@ -291,6 +294,21 @@ impl Session {
         layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, p.lnfw, p.lnfb, 1, c);
         k.matmul_forward(&mut self.logits, &self.ln, p.wte, None, 1, c, v);
         self.tokens.push(token);
+    }
+}
+
+/// Writes position `pos`'s key (C) and value (C) of layer `l` into the per-head caches:
+/// k_cache (L, NH, HS, maxT), v_cache (L, NH, maxT, HS).
+#[allow(clippy::too_many_arguments)]
+fn store_kv(k_cache: &mut [f32], v_cache: &mut [f32], cfg: &GptConfig, l: usize, pos: usize, k: &[f32], v: &[f32]) {
+    let (nh, max_t) = (cfg.n_head, cfg.block_size);
+    let hs = cfg.n_embd / nh;
+    for h in 0..nh {
+        let kt = &mut k_cache[(l * nh + h) * hs * max_t..][..hs * max_t];
+        for d in 0..hs {
+            kt[d * max_t + pos] = k[h * hs + d];
+        }
+        v_cache[((l * nh + h) * max_t + pos) * hs..][..hs].copy_from_slice(&v[h * hs..][..hs]);
     }
 }
 

@@ -51,7 +51,7 @@ pub struct Activations {
     dqkv: Vec<f32>,       // (B, T, 3C)
     dfch: Vec<f32>,       // (B, T, 4C) gradient of fch_gelu, then (in place) of fch
     dlogits: Vec<f32>,    // (B, T, V)
-    datt_row: Vec<f32>,   // (T)
+    attn_scratch: Vec<f32>, // see layers::attention_scratch_len
 }
 
 impl Activations {
@@ -101,7 +101,7 @@ impl Activations {
             dqkv: z(bt * 3 * c),
             dfch: z(bt * 4 * c),
             dlogits: z(bt * v),
-            datt_row: z(t),
+            attn_scratch: z(attention_scratch_len(t, c / nh)),
         })
     }
 
@@ -193,7 +193,7 @@ pub(crate) fn forward_pass(
 
         layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, layer(params.ln1w, l, c), layer(params.ln1b, l, c), bt, c);
         k.matmul_forward(qkv, ln1, layer(params.qkvw, l, 3 * c * c), Some(layer(params.qkvb, l, 3 * c)), bt, c, 3 * c);
-        attention_forward(atty, att, qkv, b, t, c, nh);
+        attention_forward(atty, att, &mut a.attn_scratch, qkv, b, t, c, nh);
         k.matmul_forward(proj, atty, layer(params.attprojw, l, c * c), Some(layer(params.attprojb, l, c)), bt, c, c);
         residual_forward(residual2, residual, proj);
         layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, layer(params.ln2w, l, c), layer(params.ln2b, l, c), bt, c);
@@ -475,7 +475,7 @@ impl Gpt {
             datty.fill(0.0);
             k.matmul_backward(datty, layer_mut(g.attprojw, l, c * c), Some(layer_mut(g.attprojb, l, c)), dresidual, atty, layer(p.attprojw, l, c * c), bt, c, c);
             dqkv.fill(0.0);
-            attention_backward(dqkv, &mut a.datt_row[..t], datty, qkv, att, b, t, c, nh);
+            attention_backward(dqkv, &mut a.attn_scratch, datty, qkv, att, b, t, c, nh);
             dln.fill(0.0);
             k.matmul_backward(dln, layer_mut(g.qkvw, l, 3 * c * c), Some(layer_mut(g.qkvb, l, 3 * c)), dqkv, ln1, layer(p.qkvw, l, 3 * c * c), bt, c, 3 * c);
             layernorm_backward(dresidual, layer_mut(g.ln1w, l, c), layer_mut(g.ln1b, l, c), dln, residual, layer(p.ln1w, l, c), ln1_mean, ln1_rstd, bt, c);

@@ -16,7 +16,7 @@
 // Layers take their buffers and dimensions explicitly, as llm.c's do.
 #![allow(clippy::too_many_arguments)]
 
-use crate::model::math::{axpy, dot, exp, ln_f64, tanh};
+use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows};
 
 /// LayerNorm's epsilon, as PyTorch's default.
 pub const LN_EPS: f32 = 1e-5;
@@ -123,93 +123,125 @@ pub fn layernorm_backward(
 // ----------------------------------------------------------------------------------------------
 // attention
 
+/// Floats of scratch [`attention_forward`] and [`attention_backward`] need: per (batch, head)
+/// copies of queries, keys, values and probabilities in the layouts their loops read
+/// contiguously.
+pub fn attention_scratch_len(t: usize, hs: usize) -> usize {
+    4 * t * hs + 2 * t * t + t + 2 * hs
+}
+
+/// The columns of a score row to compute for query position `ti`: the visible ones, 0..=ti,
+/// rounded up to whole register blocks (the extra columns are masked after; computing them
+/// is cheaper than a scalar remainder loop).
+#[inline]
+fn score_columns(ti: usize, t: usize) -> usize {
+    (ti + 1).next_multiple_of(16).min(t)
+}
+
 /// Causal multi-head self-attention on the packed `qkv` of the previous matmul.
 ///
 /// inp (B, T, 3C): per position, q (C) then k (C) then v (C), each split into NH heads of HS,
 /// exactly as nanoGPT splits `c_attn`'s output. out (B, T, C) heads side by side.
 /// att (B, NH, T, T): the softmax probabilities, row t zero beyond column t, kept for the
-/// backward pass and for the attention heatmaps.
+/// backward pass and for the attention heatmaps. scratch: [`attention_scratch_len`] floats.
 ///
-/// The inner products run over a head's HS contiguous floats, so they vectorise.
-pub fn attention_forward(out: &mut [f32], att: &mut [f32], inp: &[f32], b: usize, t: usize, c: usize, nh: usize) {
+/// Per (batch, head) the keys are copied transposed, (HS, T), and the values contiguous,
+/// (T, HS), so that a row of scores and a weighted sum of values are register-blocked loops
+/// with no horizontal sums.
+pub fn attention_forward(out: &mut [f32], att: &mut [f32], scratch: &mut [f32], inp: &[f32], b: usize, t: usize, c: usize, nh: usize) {
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
+    let (kt, rest) = scratch.split_at_mut(hs * t); // (HS, T)
+    let v = &mut rest[..t * hs]; // (T, HS)
     for bi in 0..b {
         let qkv = &inp[bi * t * c3..][..t * c3]; // (T, 3C)
         for h in 0..nh {
+            for t2 in 0..t {
+                let k = &qkv[t2 * c3 + c + h * hs..][..hs];
+                for d in 0..hs {
+                    kt[d * t + t2] = k[d];
+                }
+                v[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + 2 * c + h * hs..][..hs]);
+            }
             for ti in 0..t {
                 let q = &qkv[ti * c3 + h * hs..][..hs];
                 let row = &mut att[((bi * nh + h) * t + ti) * t..][..t]; // (T)
-                // Scores q·k / sqrt(HS) for the visible positions 0..=t, and their max.
-                let mut maxval = f32::NEG_INFINITY;
-                for (t2, r) in row[..=ti].iter_mut().enumerate() {
-                    let k = &qkv[t2 * c3 + c + h * hs..][..hs];
-                    *r = dot(q, k) * scale;
-                    maxval = maxval.max(*r);
-                }
-                let mut expsum = 0.0f32;
-                for r in row[..=ti].iter_mut() {
-                    *r = exp(*r - maxval);
-                    expsum += *r;
-                }
-                let inv = 1.0 / expsum;
-                for r in row[..=ti].iter_mut() {
-                    *r *= inv;
-                }
-                row[ti + 1..].fill(0.0);
+                row_times_matrix(&mut row[..score_columns(ti, t)], q, kt, t);
+                let (visible, masked) = row.split_at_mut(ti + 1);
+                softmax_row(visible, scale);
+                masked.fill(0.0);
                 // out = Σ att[t2] v[t2]
-                let o = &mut out[(bi * t + ti) * c + h * hs..][..hs];
-                o.fill(0.0);
-                for (t2, &a) in row[..=ti].iter().enumerate() {
-                    axpy(o, a, &qkv[t2 * c3 + 2 * c + h * hs..][..hs]);
-                }
+                weighted_sum_rows(&mut out[(bi * t + ti) * c + h * hs..][..hs], visible, v);
             }
         }
     }
 }
 
+/// `row = softmax(row * scale)` in place; the one softmax of both attention paths (batched and
+/// KV-cached), so they agree bit for bit.
+#[inline]
+pub fn softmax_row(row: &mut [f32], scale: f32) {
+    row.iter_mut().for_each(|r| *r *= scale);
+    let maxval = max(row);
+    for r in row.iter_mut() {
+        *r = exp(*r - maxval);
+    }
+    let inv = 1.0 / sum(row);
+    row.iter_mut().for_each(|r| *r *= inv);
+}
+
 /// Backward of [`attention_forward`]; accumulates into `dinp`.
-/// dinp (B, T, 3C), datt scratch (T), dout (B, T, C), inp (B, T, 3C), att (B, NH, T, T).
+/// dinp (B, T, 3C), scratch ([`attention_scratch_len`]), dout (B, T, C), inp (B, T, 3C),
+/// att (B, NH, T, T).
 ///
-/// The softmax backward uses `dpre[t2] = att[t2] (datt[t2] - Σ_j att[j] datt[j])`, O(T) per row
-/// (llm.c's reference loop is O(T²) per row).
-pub fn attention_backward(
-    dinp: &mut [f32],
-    datt: &mut [f32],
-    dout: &[f32],
-    inp: &[f32],
-    att: &[f32],
-    b: usize,
-    t: usize,
-    c: usize,
-    nh: usize,
-) {
+/// Two passes per (batch, head). Over query rows: datt = dout · vᵀ, the softmax backward
+/// `dpre[t2] = att[t2] (datt[t2] - Σ_j att[j] datt[j])` (O(T) per row; llm.c's reference loop
+/// is O(T²)), and dq = dpre · k. Over key columns, with att and dpre transposed:
+/// dk = dpreᵀ · q and dv = attᵀ · dout. Every O(T² HS) product is a register-blocked loop.
+pub fn attention_backward(dinp: &mut [f32], scratch: &mut [f32], dout: &[f32], inp: &[f32], att: &[f32], b: usize, t: usize, c: usize, nh: usize) {
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
+    let (vt, rest) = scratch.split_at_mut(hs * t); // (HS, T) values, transposed
+    let (k, rest) = rest.split_at_mut(t * hs); // (T, HS) keys
+    let (q, rest) = rest.split_at_mut(t * hs); // (T, HS) queries
+    let (dq_rows, rest) = rest.split_at_mut(t * hs); // (T, HS) dout of this head
+    let (att_t, rest) = rest.split_at_mut(t * t); // (T, T) att transposed: [t2][ti]
+    let (dpre_t, rest) = rest.split_at_mut(t * t); // (T, T) dpre transposed: [t2][ti]
+    let (datt, rest) = rest.split_at_mut(t); // (T) one row of datt, then dpre
+    let (acc, _) = rest.split_at_mut(hs); // (HS) one row of dq, dk or dv
     for bi in 0..b {
         let qkv = &inp[bi * t * c3..][..t * c3]; // (T, 3C)
         let dqkv = &mut dinp[bi * t * c3..][..t * c3]; // (T, 3C)
         for h in 0..nh {
+            for t2 in 0..t {
+                let vr = &qkv[t2 * c3 + 2 * c + h * hs..][..hs];
+                for d in 0..hs {
+                    vt[d * t + t2] = vr[d];
+                }
+                k[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + c + h * hs..][..hs]);
+                q[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + h * hs..][..hs]);
+                dq_rows[t2 * hs..][..hs].copy_from_slice(&dout[(bi * t + t2) * c + h * hs..][..hs]);
+            }
             for ti in 0..t {
-                let row = &att[((bi * nh + h) * t + ti) * t..][..=ti];
-                let d = &dout[(bi * t + ti) * c + h * hs..][..hs];
-                // Through out = Σ att v: datt = dout·v, dv += att dout.
-                let mut weighted = 0.0f32;
-                for t2 in 0..=ti {
-                    let vo = t2 * c3 + 2 * c + h * hs;
-                    datt[t2] = dot(d, &qkv[vo..][..hs]);
-                    weighted += row[t2] * datt[t2];
-                    axpy(&mut dqkv[vo..][..hs], row[t2], d);
+                let p = &att[((bi * nh + h) * t + ti) * t..][..=ti];
+                let d = &dq_rows[ti * hs..][..hs];
+                row_times_matrix(&mut datt[..score_columns(ti, t)], d, vt, t);
+                let datt = &mut datt[..=ti];
+                let weighted = dot(p, datt);
+                for (t2, (dj, &pj)) in datt.iter_mut().zip(p).enumerate() {
+                    *dj = pj * (*dj - weighted) * scale; // dpre, with the 1/sqrt(HS) of the scores
+                    att_t[t2 * t + ti] = pj;
+                    dpre_t[t2 * t + ti] = *dj;
                 }
-                // Through the softmax and the scaled q·k.
-                let q = &qkv[ti * c3 + h * hs..][..hs];
-                for t2 in 0..=ti {
-                    let dpre = row[t2] * (datt[t2] - weighted) * scale;
-                    let ko = t2 * c3 + c + h * hs;
-                    axpy(&mut dqkv[ko..][..hs], dpre, q);
-                    let (dq_part, k) = (ti * c3 + h * hs, &qkv[ko..][..hs]);
-                    axpy(&mut dqkv[dq_part..][..hs], dpre, k);
-                }
+                weighted_sum_rows(acc, datt, k);
+                axpy(&mut dqkv[ti * c3 + h * hs..][..hs], 1.0, acc);
+            }
+            for t2 in 0..t {
+                // Key t2 is seen by queries t2..T.
+                weighted_sum_rows(acc, &dpre_t[t2 * t + t2..(t2 + 1) * t], &q[t2 * hs..]);
+                axpy(&mut dqkv[t2 * c3 + c + h * hs..][..hs], 1.0, acc);
+                weighted_sum_rows(acc, &att_t[t2 * t + t2..(t2 + 1) * t], &dq_rows[t2 * hs..]);
+                axpy(&mut dqkv[t2 * c3 + 2 * c + h * hs..][..hs], 1.0, acc);
             }
         }
     }
@@ -292,9 +324,24 @@ pub fn crossentropy_softmax_backward(dlogits: &mut [f32], probs: &[f32], targets
     }
 }
 
+/// `max x` (−∞ for an empty slice) in eight lanes, so it vectorises.
+#[inline]
+pub fn max(x: &[f32]) -> f32 {
+    let chunks = x.chunks_exact(8);
+    let rem = chunks.remainder();
+    let mut acc = [f32::NEG_INFINITY; 8];
+    for ch in chunks {
+        for i in 0..8 {
+            acc[i] = if ch[i] > acc[i] { ch[i] } else { acc[i] };
+        }
+    }
+    // NaNs are skipped here; a NaN score still poisons the softmax through its exp.
+    acc.iter().chain(rem).fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
+}
+
 /// `Σ x` in eight interleaved partial sums (vectorises; fixed order on every platform).
 #[inline]
-fn sum(x: &[f32]) -> f32 {
+pub fn sum(x: &[f32]) -> f32 {
     let chunks = x.chunks_exact(8);
     let rem = chunks.remainder();
     let mut acc = [0.0f32; 8];

@@ -183,6 +183,63 @@ pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     }
 }
 
+/// Lanes of the register-blocked loops below: 16 f32 accumulators, four 128-bit vectors, stay
+/// in registers on SSE2 and wasm simd128 alike.
+const LANES: usize = 16;
+
+/// `out[j] = Σ_d x[d] m[d * stride + j]` for j < out.len(): a row vector times a matrix stored
+/// row-major with row stride `stride` (e.g. a query times the transposed keys). Sums run over
+/// d in order for every j, in registers, with no horizontal reduction.
+#[inline]
+pub fn row_times_matrix(out: &mut [f32], x: &[f32], m: &[f32], stride: usize) {
+    let n = out.len();
+    let mut j = 0;
+    while j + LANES <= n {
+        let mut acc = [0.0f32; LANES];
+        for (d, &xd) in x.iter().enumerate() {
+            let row = &m[d * stride + j..][..LANES];
+            for l in 0..LANES {
+                acc[l] += xd * row[l];
+            }
+        }
+        out[j..j + LANES].copy_from_slice(&acc);
+        j += LANES;
+    }
+    for (jj, o) in out.iter_mut().enumerate().skip(j) {
+        let mut acc = 0.0f32;
+        for (d, &xd) in x.iter().enumerate() {
+            acc += xd * m[d * stride + jj];
+        }
+        *o = acc;
+    }
+}
+
+/// `out = Σ_i w[i] m[i, ..]` over the first w.len() rows of `m` (rows of out.len(), contiguous):
+/// a weighted sum of rows (attention probabilities times values). Accumulates in registers.
+#[inline]
+pub fn weighted_sum_rows(out: &mut [f32], w: &[f32], m: &[f32]) {
+    let hs = out.len();
+    let mut d0 = 0;
+    while d0 + LANES <= hs {
+        let mut acc = [0.0f32; LANES];
+        for (i, &wi) in w.iter().enumerate() {
+            let row = &m[i * hs + d0..][..LANES];
+            for l in 0..LANES {
+                acc[l] += wi * row[l];
+            }
+        }
+        out[d0..d0 + LANES].copy_from_slice(&acc);
+        d0 += LANES;
+    }
+    for (d, o) in out.iter_mut().enumerate().skip(d0) {
+        let mut acc = 0.0f32;
+        for (i, &wi) in w.iter().enumerate() {
+            acc += wi * m[i * hs + d];
+        }
+        *o = acc;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,10 +254,13 @@ mod tests {
             worst = worst.max(((ours - std) / std).abs());
         }
         assert!(worst < 3e-7, "exp worst relative error {worst}");
-        for i in -1000..=1000 {
-            let x = i as f32 * 0.01;
-            assert!((tanh(x) as f64 - (x as f64).tanh()).abs() < 2e-7, "tanh({x})");
+        for i in -2000..=2000 {
+            let x = i as f32 * 0.005;
+            let want = (x as f64).tanh();
+            assert!((tanh(x) as f64 - want).abs() < 2e-7, "tanh({x}) = {} vs {want}", tanh(x));
         }
+        assert_eq!(tanh(100.0), 1.0);
+        assert_eq!(tanh(-100.0), -1.0);
         assert_eq!(exp(-1000.0), exp(-87.0));
         assert!(exp(f32::NAN).is_nan());
     }
@@ -218,6 +278,28 @@ mod tests {
         assert!((ln_f64(1e-310) - 1e-310f64.ln()).abs() < 1e-12);
         assert_eq!(ln_f64(0.0), f64::NEG_INFINITY);
         assert!(ln_f64(-1.0).is_nan());
+    }
+
+    #[test]
+    fn blocked_products_against_plain_loops() {
+        for (rows, cols, stride) in [(3, 5, 5), (32, 40, 48), (7, 16, 16), (1, 1, 1)] {
+            let x: Vec<f32> = (0..rows).map(|i| (i as f32 * 0.37).sin()).collect();
+            let m: Vec<f32> = (0..rows * stride).map(|i| (i as f32 * 0.11).cos()).collect();
+            let mut out = vec![0.0; cols];
+            row_times_matrix(&mut out, &x, &m, stride);
+            for j in 0..cols {
+                let want: f64 = (0..rows).map(|d| x[d] as f64 * m[d * stride + j] as f64).sum();
+                assert!((out[j] as f64 - want).abs() < 1e-5, "row_times_matrix {rows}x{cols} [{j}]");
+            }
+            // weighted_sum_rows over the first `rows` rows of a (stride, cols)... reuse m as (rows, cols).
+            let m2 = &m[..rows * cols];
+            let mut out2 = vec![0.0; cols];
+            weighted_sum_rows(&mut out2, &x, m2);
+            for d in 0..cols {
+                let want: f64 = (0..rows).map(|i| x[i] as f64 * m2[i * cols + d] as f64).sum();
+                assert!((out2[d] as f64 - want).abs() < 1e-5, "weighted_sum_rows {rows}x{cols} [{d}]");
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`layers`]: forward/backward pairs over slices (encoder, LayerNorm, attention, GELU,
 //!   residual, softmax + cross-entropy); the matmuls go through [`crate::kernels::Kernels`].
 //! - [`gpt`]: [`Gpt`] (forward, backward, gradient clipping, AdamW) and the learning-rate schedule.
+//! - [`train`]: the 90/10 split, random batches, one optimisation step, evaluation.
 //! - [`generate`]: KV-cached generation and sampling (temperature, top-k, top-p, seeded).
 //! - [`inspect`]: attention maps, embeddings, position similarity, PCA of the embeddings.
 //! - [`math`]: deterministic `exp`/`ln`/`sin`/`cos`/`tanh`, so native and wasm agree bit for bit.
@@ -19,7 +20,9 @@ pub mod inspect;
 pub mod layers;
 pub mod math;
 pub mod params;
+pub mod train;
 
 pub use generate::{Sampler, Session};
 pub use gpt::{Activations, AdamW, Gpt, LrSchedule};
 pub use params::{ParameterLayout, ParameterTensors};
+pub use train::{TrainConfig, Trainer};

@@ -1,7 +1,9 @@
 //! The native CLI: `glassgpt <command> [--options]`.
 
 mod args;
+mod sample;
 mod size;
+mod train;
 
 use std::process::ExitCode;
 
@@ -9,8 +11,23 @@ const USAGE: &str = "usage: glassgpt <command> [--options]
 
 commands:
   version        print the version
+  train          train a character GPT on a text file and write the best checkpoint
+                 --data FILE --out CKPT [--n-layer 4 --n-head 4 --n-embd 128 --block-size 128
+                 --batch 16 --steps 5000 --lr 1e-3 --min-lr LR/10 --warmup 100 --decay-steps STEPS
+                 --weight-decay 0.1 --beta2 0.99 --grad-clip 1.0 --seed 1337 --eval-every 250
+                 --eval-iters 20 --sinusoidal --time-limit-min M]
+  sample         generate text from a checkpoint
+                 --checkpoint CKPT [--prompt P --length 500 --temperature 0.8 --top-k 0
+                 --top-p 1.0 --seed S --lossy]
+  next           the next-character distribution after a prompt
+                 --checkpoint CKPT --prompt P [--json --lossy]
   size           the GPT-3 sizing calculator: training, inference, memory (--help for options)
 ";
+
+/// The matmul backend every command uses.
+fn kernels() -> &'static dyn glassgpt::kernels::Kernels {
+    &glassgpt::kernels::scalar::Scalar
+}
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +43,9 @@ fn main() -> ExitCode {
             println!("glassgpt {}", glassgpt::VERSION);
             Ok(())
         }
+        "train" => train::run(rest, kernels()),
+        "sample" => sample::sample(rest, kernels()),
+        "next" => sample::next(rest, kernels()),
         "size" => size::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -33,7 +53,6 @@ fn main() -> ExitCode {
         }
         _ => Err(format!("unknown command `{cmd}`\n\n{USAGE}")),
     };
-    let _ = args::Args::parse(rest, &[]);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

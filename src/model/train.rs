@@ -1,0 +1,155 @@
+//! The training loop's pieces, shared by the CLI and the page: the 90/10 split, random batches,
+//! one optimisation step, and evaluation on fixed batches.
+
+use crate::error::{Error, Result};
+use crate::kernels::Kernels;
+use crate::model::gpt::{AdamW, Gpt, LrSchedule};
+use crate::rng::Rng;
+
+/// Splits token ids into training (first 90%) and validation (last 10%) parts, as nanoGPT's
+/// `shakespeare_char/prepare.py`.
+pub fn split_train_val(ids: &[u32]) -> (&[u32], &[u32]) {
+    ids.split_at(ids.len() * 9 / 10)
+}
+
+/// Fills `inputs` and `targets` (B, T) with B windows of `ids` at random offsets: targets are
+/// the inputs shifted by one. `ids` must be longer than T.
+pub fn random_batch(ids: &[u32], t: usize, rng: &mut Rng, inputs: &mut [u32], targets: &mut [u32]) -> Result<()> {
+    if ids.len() <= t {
+        return Err(Error::invalid("data", format!("{} tokens; a batch needs more than block_size = {t}", ids.len())));
+    }
+    for (inp, tgt) in inputs.chunks_exact_mut(t).zip(targets.chunks_exact_mut(t)) {
+        let start = rng.below(ids.len() - t);
+        inp.copy_from_slice(&ids[start..start + t]);
+        tgt.copy_from_slice(&ids[start + 1..start + t + 1]);
+    }
+    Ok(())
+}
+
+/// How to train (defaults: nanoGPT's shakespeare_char recipe scaled to our model).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainConfig {
+    /// Sequences per step, B.
+    pub batch_size: usize, // 16
+    /// Learning-rate schedule.
+    pub schedule: LrSchedule,
+    /// AdamW's hyperparameters.
+    pub opt: AdamW,
+    /// Largest global gradient norm; 0 turns clipping off.
+    pub grad_clip: f32, // 1.0
+    /// Seed of the batch sampler.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            batch_size: 16,
+            schedule: LrSchedule { lr: 1e-3, min_lr: 1e-4, warmup_steps: 100, decay_steps: 5000 },
+            opt: AdamW::default(),
+            grad_clip: 1.0,
+            seed: 1337,
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// Mean cross-entropy of the batch before the update, nats per character.
+    pub loss: f32,
+    /// Learning rate used.
+    pub lr: f32,
+    /// Gradient norm before clipping.
+    pub grad_norm: f32,
+}
+
+/// Draws batches and steps the optimiser. Owns its batch buffers: no allocation per step.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    config: TrainConfig,
+    rng: Rng,
+    step: usize,
+    inputs: Vec<u32>,  // (B, T)
+    targets: Vec<u32>, // (B, T)
+}
+
+impl Trainer {
+    /// A trainer for `gpt`, whose activations it sizes for (batch_size, block_size).
+    pub fn new(config: TrainConfig, gpt: &mut Gpt) -> Result<Trainer> {
+        if config.batch_size == 0 {
+            return Err(Error::invalid("batch_size", "must be at least 1"));
+        }
+        let s = &config.schedule;
+        let valid = s.lr.is_finite() && s.lr > 0.0 && s.min_lr.is_finite() && s.min_lr >= 0.0;
+        if !valid {
+            return Err(Error::invalid("lr", format!("lr {} must be positive and min_lr {} non-negative", s.lr, s.min_lr)));
+        }
+        let bt = config.batch_size * gpt.config().block_size;
+        gpt.reserve(config.batch_size, gpt.config().block_size)?;
+        Ok(Trainer { config, rng: Rng::new(config.seed), step: 0, inputs: vec![0; bt], targets: vec![0; bt] })
+    }
+
+    /// Steps taken.
+    pub fn steps_done(&self) -> usize {
+        self.step
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// One step on a random batch of `train`: forward, backward, clip, AdamW.
+    pub fn step(&mut self, gpt: &mut Gpt, k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
+        let (b, t) = (self.config.batch_size, gpt.config().block_size);
+        random_batch(train, t, &mut self.rng, &mut self.inputs, &mut self.targets)?;
+        let loss = gpt.forward(k, &self.inputs, &self.targets, b, t)?;
+        gpt.zero_grad();
+        gpt.backward(k)?;
+        let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
+        let lr = self.config.schedule.at(self.step);
+        gpt.update(&self.config.opt, lr);
+        self.step += 1;
+        Ok(StepStats { loss, lr, grad_norm })
+    }
+
+    /// Mean loss over `iters` batches of `ids` drawn with `seed`: the same batches on every
+    /// call, so successive evaluations compare the model, not the draw.
+    pub fn evaluate(&mut self, gpt: &mut Gpt, k: &dyn Kernels, ids: &[u32], iters: usize, seed: u64) -> Result<f32> {
+        if iters == 0 {
+            return Err(Error::invalid("eval_iters", "must be at least 1"));
+        }
+        let (b, t) = (self.config.batch_size, gpt.config().block_size);
+        let mut rng = Rng::new(seed);
+        let mut total = 0.0f64;
+        for _ in 0..iters {
+            random_batch(ids, t, &mut rng, &mut self.inputs, &mut self.targets)?;
+            total += gpt.forward(k, &self.inputs, &self.targets, b, t)? as f64;
+        }
+        Ok((total / iters as f64) as f32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_shifted_windows() {
+        let ids: Vec<u32> = (0..50).collect();
+        let (train, val) = split_train_val(&ids);
+        assert_eq!((train.len(), val.len()), (45, 5));
+        let mut rng = Rng::new(3);
+        let (mut x, mut y) = (vec![0; 3 * 4], vec![0; 3 * 4]);
+        random_batch(train, 4, &mut rng, &mut x, &mut y).unwrap();
+        for (xs, ys) in x.chunks(4).zip(y.chunks(4)) {
+            for i in 0..4 {
+                assert_eq!(ys[i], xs[i] + 1);
+                assert!(ys[i] < 45);
+            }
+            assert_eq!(xs[1], xs[0] + 1);
+        }
+        assert!(random_batch(val, 5, &mut rng, &mut x[..5], &mut y[..5]).is_err());
+    }
+}
