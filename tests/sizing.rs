@@ -221,6 +221,26 @@ fn gpus_are_at_least_one() {
     assert_eq!(e.training.deployment.servers.value, 1.0);
 }
 
+#[test]
+fn a_tiny_run_keeps_its_digits() {
+    // The in-page model: 818,048 parameters, 1e6 tokens. 6 × 818,048 × 1e6 = 4.908288e12 FLOPs;
+    // over 30 days, 1,893,629.6 FLOP/s; at 7.8e13 effective, 2.42773e-8 GPUs and
+    // 4.908288e12 / 7.8e13 / 3,600 = 1.74797e-5 GPU-hours: none of them is "0".
+    let mut s = scenario("gpt2").unwrap();
+    s.model.arch = Architecture::gpt(4, 4, 128, 128, 65);
+    s.training.tokens = 1e6;
+    let e = estimate(&s).unwrap();
+    let d = &e.training.deployment;
+    assert_eq!(e.model.params.value, 818_048.0);
+    assert_eq!(d.gpus_exact.display, "2.42773e-8 GPUs");
+    assert_eq!(d.gpus.formula, "round(2.42773e-8) = 1 (at least one)");
+    assert_eq!(e.training.gpu_hours.display, "1.74797e-5 GPU-hours");
+    assert!(e.training.gpu_hours.formula.ends_with("= 1.74797e-5"), "{}", e.training.gpu_hours.formula);
+    assert!(e.training.energy.formula.starts_with("GPU-hours × TDP × PUE = 1.74797e-5 × 0.25 kW × 1.2"));
+    // With one GPU it takes 4.908288e12 / 7.8e13 = 0.0629268 s.
+    assert_eq!(e.training.inverse_days.display, "0.0629268 s");
+}
+
 // ---------------------------------------------------------------- published parameter counts
 
 #[test]

@@ -322,11 +322,13 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
     )?;
     let training_deployment = deploy("training", fps_v)?;
     let hours_v = flops_v / eff / 3600.0;
+    // Whole hours for a real run; a tiny model's fraction of an hour keeps its digits.
+    let hours_s = if hours_v < 100.0 { num(hours_v) } else { grouped(hours_v, 0) };
     let gpu_hours = q(
         "training.gpu_hours",
         hours_v,
         Unit::GpuHours,
-        format!("FLOPs / effective / 3,600 s = {} / {} / 3,600 = {}", num(flops_v), num(eff), grouped(hours_v, 0)),
+        format!("FLOPs / effective / 3,600 s = {} / {} / 3,600 = {hours_s}", num(flops_v), num(eff)),
     )?;
     let kwh_v = hours_v * g.tdp_w / 1000.0 * h.pue;
     let energy = q(
@@ -334,8 +336,7 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
         kwh_v,
         Unit::Kwh,
         format!(
-            "GPU-hours × TDP × PUE = {} × {} kW × {} = {} kWh (GPUs only, at full board power)",
-            grouped(hours_v, 0),
+            "GPU-hours × TDP × PUE = {hours_s} × {} kW × {} = {} kWh (GPUs only, at full board power)",
             num(g.tdp_w / 1000.0),
             num(h.pue),
             num(kwh_v)
@@ -620,7 +621,8 @@ fn deployment(what: &str, flop_per_s: f64, eff: f64, inputs: &Inputs) -> Result<
     let exact = flop_per_s / eff;
     let whole = exact.round().max(1.0);
     // Two decimals, so the rounding the next line does is visible (706,315.29 → 706,315).
-    let ex = if exact < 1e12 { grouped(exact, 2) } else { num(exact) };
+    // A small fraction of a GPU keeps its significant digits instead (2.42774e-8).
+    let ex = if (0.01..1e12).contains(&exact) { grouped(exact, 2) } else { num(exact) };
     let gpus_exact = q(
         "gpus_exact",
         exact,

@@ -71,14 +71,68 @@ pub fn display(value: f64, unit: Unit) -> String {
         Unit::Tokens => format!("{} tokens", format::power_of_ten(value)),
         Unit::Flops => format!("{} FLOPs", format::power_of_ten(value)),
         Unit::FlopPerS => format::si(value, "FLOP/s"),
+        // A fraction of a GPU keeps its significant digits: 2.42774e-8, not 0.
+        Unit::Gpus if value.fract() != 0.0 && value.abs() < 0.01 => format!("{} GPUs", format::num(value)),
         Unit::Gpus if value.fract() != 0.0 => format!("{} GPUs", format::grouped(value, 2)),
-        Unit::Gpus => format!("{} GPUs", format::count(value)),
-        Unit::Servers => format!("{} servers", format::count(value)),
+        Unit::Gpus => format!("{} {}", format::count(value), plural(value, "GPU", "GPUs")),
+        Unit::Servers => format!("{} {}", format::count(value), plural(value, "server", "servers")),
         Unit::Usd => format::usd(value),
-        Unit::Days => format!("{} days", format::grouped(value, 2)),
+        Unit::Days => days(value),
+        Unit::GpuHours if value.fract() != 0.0 && value.abs() < 100.0 => format!("{} GPU-hours", format::num(value)),
         Unit::GpuHours => format!("{} GPU-hours", format::count(value)),
         Unit::Kwh => format::si(value * 1e3, "Wh"),
         Unit::Bytes => format::si(value, "B"),
         Unit::Ratio => format::grouped(value, 3),
+    }
+}
+
+/// A duration given in days: in days from one day up (`30 days`), below that in hours, minutes
+/// or seconds (`5.5 hours`, `0.062927 s`), so a tiny model's run does not read "0 days".
+fn days(value: f64) -> String {
+    let a = value.abs();
+    if a >= 1.0 || a == 0.0 {
+        format!("{} {}", format::grouped(value, 2), plural(value, "day", "days"))
+    } else if a * 24.0 >= 1.0 {
+        format!("{} hours", format::grouped(value * 24.0, 2))
+    } else if a * 1440.0 >= 1.0 {
+        format!("{} minutes", format::grouped(value * 1440.0, 2))
+    } else {
+        format!("{} s", format::num(value * 86_400.0))
+    }
+}
+
+/// "1 GPU", "2 GPUs": a count of exactly one reads in the singular.
+fn plural(value: f64, one: &'static str, many: &'static str) -> &'static str {
+    if value == 1.0 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(display(1.0, Unit::Gpus), "1 GPU");
+        assert_eq!(display(1.0, Unit::Servers), "1 server");
+        assert_eq!(display(2.0, Unit::Servers), "2 servers");
+        assert_eq!(display(1558.0, Unit::Gpus), "1,558 GPUs");
+        assert_eq!(display(1.5, Unit::Gpus), "1.5 GPUs");
+    }
+
+    #[test]
+    fn small_values_keep_their_digits() {
+        assert_eq!(display(2.42774e-8, Unit::Gpus), "2.42774e-8 GPUs");
+        assert_eq!(display(30.0009, Unit::Days), "30 days");
+        assert_eq!(display(1.0, Unit::Days), "1 day");
+        // 0.25 days = 6 hours; 0.01 days = 14.4 minutes; 7.28319e-7 days = 0.0629268 s.
+        assert_eq!(display(0.25, Unit::Days), "6 hours");
+        assert_eq!(display(0.01, Unit::Days), "14.4 minutes");
+        assert_eq!(display(7.28319e-7, Unit::Days), "0.0629268 s");
+        assert_eq!(display(1.7e-5, Unit::GpuHours), "1.7e-5 GPU-hours");
+        assert_eq!(display(1_121_795.2, Unit::GpuHours), "1,121,795 GPU-hours");
     }
 }
