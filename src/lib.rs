@@ -8,10 +8,12 @@
 //!   every fast backend is checked against.
 //! - [`config`]: the model's shape ([`config::GptConfig`]).
 //! - [`error`]: the one error type; messages name what was wrong and what was expected.
+//! - `webgpu` (wasm32 with the `webgpu` feature): WGSL compute shaders for the matmuls and a whole
+//!   GPT-2 forward with the weights and activations resident on the GPU.
 //! - `wasm` (wasm32 only): the only module that touches wasm-bindgen. It wraps the core in
 //!   opaque handles and typed arrays and turns [`error::Error`] into JS exceptions.
 //!
-//! The core is plain Rust: no wasm-bindgen, no web-sys outside `wasm`.
+//! The core is plain Rust: no wasm-bindgen, no web-sys outside `wasm` and `webgpu`.
 
 pub mod config;
 pub mod error;
@@ -19,6 +21,9 @@ pub mod kernels;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+pub mod webgpu;
 
 pub use error::{Error, Result};
 
