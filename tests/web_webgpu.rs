@@ -335,3 +335,33 @@ async fn gpt_rejects_bad_input_naming_it() {
     let err = gpt.forward(&[0; 4], 2, 2).await.unwrap_err();
     assert!(err.to_string().starts_with("b: batch 2 is outside 1..=1"), "{err}");
 }
+
+#[wasm_bindgen_test]
+async fn lost_device_is_reported_so_the_caller_can_fall_back() {
+    context().await; // fail with the adapter message first, if there is none
+                     // Its own device: destroying the shared one would break the other tests.
+    let ctx = GpuContext::new().await.unwrap();
+    let cfg = tiny_config();
+    let gpt = GpuGpt::new(ctx.clone(), cfg, &tiny_params(&cfg, &mut Rng(3)), 1).await.unwrap();
+    assert!(gpt.forward(&[1, 2, 3], 1, 3).await.is_ok());
+    assert_eq!(ctx.lost(), None);
+
+    ctx.destroy();
+    // device.lost resolves in a later task.
+    for _ in 0..100 {
+        if ctx.lost().is_some() {
+            break;
+        }
+        let tick = js_sys::Promise::new(&mut |resolve, _| {
+            let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+            let set_timeout = set_timeout.unchecked_into::<js_sys::Function>();
+            set_timeout.call2(&wasm_bindgen::JsValue::UNDEFINED, &resolve, &10.into()).unwrap();
+        });
+        JsFuture::from(tick).await.unwrap();
+    }
+    let reason = ctx.lost().expect("device.lost did not resolve after destroy()");
+    assert!(reason.contains("destroyed"), "{reason}");
+    let err = gpt.forward(&[1, 2, 3], 1, 3).await.unwrap_err();
+    assert!(err.is_device_lost(), "{err:?}");
+    assert!(err.to_string().starts_with("WebGPU device lost"), "{err}");
+}

@@ -151,6 +151,12 @@ impl GpuContext {
         self.lost.borrow().clone()
     }
 
+    /// Destroys the device now: its buffers are freed, `device.lost` resolves ("destroyed"), and
+    /// every later call fails with [`GpuError::DeviceLost`], exactly as after a real loss.
+    pub fn destroy(&self) {
+        self.device.destroy();
+    }
+
     /// `Err(DeviceLost)` once the device is gone.
     pub(crate) fn check_alive(&self) -> GpuResult<()> {
         match self.lost() {

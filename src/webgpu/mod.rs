@@ -15,11 +15,15 @@
 //!
 //! Architecture invariant: nothing here reads a buffer back in the middle of a forward pass.
 //!
-//! What was measured: only correctness (the browser tests in `tests/web_webgpu.rs`, on the
-//! SwiftShader CPU adapter of headless Chromium with `--enable-unsafe-webgpu`). SwiftShader runs
-//! compute shaders on the CPU at 0.2-0.3 GFLOPS, so no speed figure from it says anything about a
-//! real GPU; the tiling, vec4 loads and single submit are designed for one, and are to be
-//! measured on one.
+//! What was measured: correctness only, by the browser tests in `tests/web_webgpu.rs`, on the
+//! SwiftShader CPU adapter that headless Chromium 148 exposes with `--enable-unsafe-webgpu`
+//! (2-core VM). For the record, and meaning nothing for a real GPU: a 512³ matmul through
+//! [`GpuMatmul`] (upload and readback included) took a median 0.7-0.8 s (~0.3 GFLOPS); a
+//! [`GpuGpt`] forward of the default config (L=4, NH=4, C=128, V=65) took ~0.4-0.8 s at B=1, T=1,
+//! ~2 s at B=1, T=128 and ~8 s at B=4, T=128. On SwiftShader the time follows the number of
+//! 64×64 tile steps, not the useful rows (at T=1 one row of each 64-row tile is real): about
+//! 0.3 GFLOPS of tile work whatever the shape. The tiling, vec4 loads and single submit are designed for a real GPU and are still
+//! to be measured on one.
 
 mod context;
 mod gpt;
