@@ -168,15 +168,16 @@ impl GpuContext {
     /// A storage buffer of `len` f32s (or u32s), its size rounded up to 16 bytes so the shaders'
     /// vec4 views cover every element. Refuses sizes this device does not allow, naming them.
     pub(crate) fn storage_buffer(&self, label: &str, len: usize) -> GpuResult<GpuBuffer> {
-        let bytes = (len.max(1) * 4).div_ceil(16) * 16;
+        // In f64: a 32-bit usize would overflow on sizes the device refuses anyway.
+        let bytes = ((len.max(1) as f64) * 4.0 / 16.0).ceil() * 16.0;
         let limit = self.max_buffer.min(self.max_binding);
-        if bytes as f64 > limit {
+        if bytes > limit {
             return Err(GpuError::Gpu(format!(
                 "buffer {label} needs {bytes} bytes; this device binds at most {limit} bytes"
             )));
         }
         let usage = gpu_buffer_usage::STORAGE | gpu_buffer_usage::COPY_DST | gpu_buffer_usage::COPY_SRC;
-        self.buffer(label, bytes, usage)
+        self.buffer(label, bytes as usize, usage)
     }
 
     /// A buffer the CPU maps to read results (`MAP_READ | COPY_DST`) of `bytes` bytes.

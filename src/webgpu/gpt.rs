@@ -20,26 +20,29 @@ use crate::config::GptConfig;
 use crate::error::Error;
 
 /// Names and sizes (in f32s) of the parameter tensors, in llm.c order: one flat buffer holds them
-/// back to back. The LM head is tied to `wte`.
+/// back to back. The LM head is tied to `wte`. Sizes saturate instead of overflowing (a 32-bit
+/// `usize` cannot hold the largest configs `GptConfig::validate` allows), so an impossible size
+/// shows up as a length mismatch, never as a wrapped small number.
 pub fn param_sizes(config: &GptConfig) -> [(&'static str, usize); 16] {
     let (v, maxt, l, c) = (config.vocab_size, config.block_size, config.n_layer, config.n_embd);
+    let n = |dims: &[usize]| dims.iter().fold(1usize, |acc, &d| acc.saturating_mul(d));
     [
-        ("wte", v * c),             // (V, C)
-        ("wpe", maxt * c),          // (maxT, C)
-        ("ln1w", l * c),            // (L, C)
-        ("ln1b", l * c),            // (L, C)
-        ("qkvw", l * 3 * c * c),    // (L, 3C, C)
-        ("qkvb", l * 3 * c),        // (L, 3C)
-        ("attprojw", l * c * c),    // (L, C, C)
-        ("attprojb", l * c),        // (L, C)
-        ("ln2w", l * c),            // (L, C)
-        ("ln2b", l * c),            // (L, C)
-        ("fcw", l * 4 * c * c),     // (L, 4C, C)
-        ("fcb", l * 4 * c),         // (L, 4C)
-        ("fcprojw", l * c * 4 * c), // (L, C, 4C)
-        ("fcprojb", l * c),         // (L, C)
-        ("lnfw", c),                // (C)
-        ("lnfb", c),                // (C)
+        ("wte", n(&[v, c])),            // (V, C)
+        ("wpe", n(&[maxt, c])),         // (maxT, C)
+        ("ln1w", n(&[l, c])),           // (L, C)
+        ("ln1b", n(&[l, c])),           // (L, C)
+        ("qkvw", n(&[l, 3 * c, c])),    // (L, 3C, C)
+        ("qkvb", n(&[l, 3 * c])),       // (L, 3C)
+        ("attprojw", n(&[l, c, c])),    // (L, C, C)
+        ("attprojb", n(&[l, c])),       // (L, C)
+        ("ln2w", n(&[l, c])),           // (L, C)
+        ("ln2b", n(&[l, c])),           // (L, C)
+        ("fcw", n(&[l, 4 * c, c])),     // (L, 4C, C)
+        ("fcb", n(&[l, 4 * c])),        // (L, 4C)
+        ("fcprojw", n(&[l, c, 4 * c])), // (L, C, 4C)
+        ("fcprojb", n(&[l, c])),        // (L, C)
+        ("lnfw", c),                    // (C)
+        ("lnfb", c),                    // (C)
     ]
 }
 
@@ -66,9 +69,9 @@ struct ParamOffsets {
 
 impl ParamOffsets {
     fn new(config: &GptConfig) -> Self {
-        let mut offsets = [0; 17];
+        let mut offsets = [0usize; 17];
         for (i, (_, size)) in param_sizes(config).iter().enumerate() {
-            offsets[i + 1] = offsets[i] + size;
+            offsets[i + 1] = offsets[i].saturating_add(*size);
         }
         let [wte, wpe, ln1w, ln1b, qkvw, qkvb, attprojw, attprojb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb, lnfw, lnfb, total] =
             offsets;
@@ -119,27 +122,33 @@ struct Activations {
 impl Activations {
     fn new(ctx: &GpuContext, config: &GptConfig, max_batch: usize) -> GpuResult<Self> {
         let (v, l, nh, c) = (config.vocab_size, config.n_layer, config.n_head, config.n_embd);
-        let bt = max_batch * config.block_size;
-        let t = config.block_size;
-        let buf = |label: &str, len: usize| ctx.storage_buffer(label, len);
+        let (b, t) = (max_batch, config.block_size);
+        // A buffer of the product of `dims` f32s; a product too large for usize is a shape error
+        // naming the tensor (and one too large for the device is refused by storage_buffer).
+        let buf = |label: &str, dims: &[usize]| -> GpuResult<GpuBuffer> {
+            let len = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+                Error::Shape(format!("activation {label} {dims:?} has more elements than this platform can index"))
+            })?;
+            ctx.storage_buffer(label, len)
+        };
         Ok(Activations {
-            tokens: buf("tokens", bt)?,
-            encoded: buf("encoded", bt * c)?,
-            ln1: buf("ln1", l * bt * c)?,
-            ln_mean: buf("ln_mean", (2 * l + 1) * bt)?,
-            ln_rstd: buf("ln_rstd", (2 * l + 1) * bt)?,
-            qkv: buf("qkv", l * bt * 3 * c)?,
-            atty: buf("atty", l * bt * c)?,
-            att: buf("att", l * max_batch * nh * t * t)?,
-            attproj: buf("attproj", l * bt * c)?,
-            residual2: buf("residual2", l * bt * c)?,
-            ln2: buf("ln2", l * bt * c)?,
-            fch: buf("fch", l * bt * 4 * c)?,
-            fch_gelu: buf("fch_gelu", l * bt * 4 * c)?,
-            fcproj: buf("fcproj", l * bt * c)?,
-            residual3: buf("residual3", l * bt * c)?,
-            lnf: buf("lnf", bt * c)?,
-            logits: buf("logits", bt * v)?,
+            tokens: buf("tokens", &[b, t])?,
+            encoded: buf("encoded", &[b, t, c])?,
+            ln1: buf("ln1", &[l, b, t, c])?,
+            ln_mean: buf("ln_mean", &[2 * l + 1, b, t])?,
+            ln_rstd: buf("ln_rstd", &[2 * l + 1, b, t])?,
+            qkv: buf("qkv", &[l, b, t, 3 * c])?,
+            atty: buf("atty", &[l, b, t, c])?,
+            att: buf("att", &[l, b, nh, t, t])?,
+            attproj: buf("attproj", &[l, b, t, c])?,
+            residual2: buf("residual2", &[l, b, t, c])?,
+            ln2: buf("ln2", &[l, b, t, c])?,
+            fch: buf("fch", &[l, b, t, 4 * c])?,
+            fch_gelu: buf("fch_gelu", &[l, b, t, 4 * c])?,
+            fcproj: buf("fcproj", &[l, b, t, c])?,
+            residual3: buf("residual3", &[l, b, t, c])?,
+            lnf: buf("lnf", &[b, t, c])?,
+            logits: buf("logits", &[b, t, v])?,
         })
     }
 

@@ -21,6 +21,16 @@ fn check_dims(m: usize, k: usize, n: usize) -> Result<(), Error> {
             return Err(Error::invalid(field, "must be at least 1"));
         }
     }
+    // Every size below (elements and bytes of each operand, and the three gradients back to
+    // back) must fit a usize, which is 32 bits on wasm32.
+    let bytes = |a: usize, b: usize| a.checked_mul(b).and_then(|e| e.checked_mul(4));
+    let fits = bytes(m, k).is_some()
+        && bytes(n, k).is_some()
+        && bytes(m, n).is_some()
+        && (m * k).checked_add(n * k).and_then(|s| s.checked_add(n)).and_then(|s| s.checked_mul(4)).is_some();
+    if !fits {
+        return Err(Error::Shape(format!("matmul ({m}, {k}) x ({n}, {k})ᵀ is too large to index on this platform")));
+    }
     Ok(())
 }
 
