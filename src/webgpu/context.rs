@@ -173,7 +173,8 @@ impl GpuContext {
         let limit = self.max_buffer.min(self.max_binding);
         if bytes > limit {
             return Err(GpuError::Gpu(format!(
-                "buffer {label} needs {bytes} bytes; this device binds at most {limit} bytes"
+                "buffer {label} needs {} bytes; this device binds at most {} bytes",
+                bytes as u64, limit as u64
             )));
         }
         let usage = gpu_buffer_usage::STORAGE | gpu_buffer_usage::COPY_DST | gpu_buffer_usage::COPY_SRC;

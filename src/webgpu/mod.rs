@@ -89,5 +89,12 @@ fn js_message(v: &wasm_bindgen::JsValue) -> String {
     if let Some(e) = v.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
     }
-    v.as_string().unwrap_or_else(|| format!("{v:?}"))
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    // The JS String() of anything else (JsValue's Debug would pull float formatting into the wasm).
+    match v.dyn_ref::<js_sys::Object>() {
+        Some(o) => String::from(o.to_string()),
+        None => "a non-object exception".to_string(),
+    }
 }

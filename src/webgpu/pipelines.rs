@@ -60,7 +60,9 @@ async fn compile(device: &GpuDevice, name: &str, code: &str) -> GpuResult<GpuCom
             if let Ok(info) = module.get_compilation_info().await {
                 for m in info.messages().iter() {
                     let m: GpuCompilationMessage = m.unchecked_into();
-                    message.push_str(&format!("\n  {name}:{}:{}: {}", m.line_num(), m.line_pos(), m.message()));
+                    // Integers, not f64s: formatting floats would pull float printing into the wasm.
+                    let (line, col) = (m.line_num() as u64, m.line_pos() as u64);
+                    message.push_str(&format!("\n  {name}:{line}:{col}: {}", m.message()));
                 }
             }
             Err(GpuError::Gpu(message))
