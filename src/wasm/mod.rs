@@ -12,6 +12,9 @@ use crate::kernels::{scalar::Scalar, Kernels};
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
+#[cfg(feature = "webgpu")]
+pub mod webgpu;
+
 /// Installs a panic hook that writes the panic message to the console (a panic is a bug: the
 /// bindings validate every input first, but when one happens the message must be readable).
 #[wasm_bindgen(start)]
