@@ -7,12 +7,13 @@ import { SEQUENTIAL, DIVERGING } from './colormap.js';
 export class Heatmap {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{ scale?: 'sequential'|'diverging', cell?: number, onHover?: (row:number|null, col:number|null) => void }} opts
+   * @param {{ scale?: 'sequential'|'diverging', lut?: Uint8ClampedArray, cell?: number, onHover?: (row:number|null, col:number|null) => void }} opts
+   *   `lut` replaces the scale's colours (e.g. a warped table) but keeps its range rule.
    */
-  constructor(canvas, { scale = 'sequential', cell = 0, onHover } = {}) {
+  constructor(canvas, { scale = 'sequential', lut, cell = 0, onHover } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
-    this.lut = scale === 'diverging' ? DIVERGING : SEQUENTIAL;
+    this.lut = lut ?? (scale === 'diverging' ? DIVERGING : SEQUENTIAL);
     this.scale = scale;
     this.cell = cell; // CSS pixels per cell; 0 = fit the canvas's CSS width
     this.rows = 0;
@@ -38,10 +39,12 @@ export class Heatmap {
 
   /**
    * Draws `data` (rows × cols, row-major, starting at `offset`). Values map to colour over
-   * [min, max] (diverging scales are symmetric around 0). `masked(row, col)` cells are grey.
+   * [min, max] (diverging scales are symmetric around 0). `masked(row, col)` cells are grey;
+   * `causal: true` masks every cell above the diagonal (col > row) without a call per cell.
    * `highlight` = { row, col } outlines a row and a column.
    */
-  draw(data, rows, cols, { offset = 0, min, max, masked, highlight } = {}) {
+  draw(data, rows, cols, { offset = 0, min, max, masked, causal = false, highlight } = {}) {
+    if (causal) masked = null;
     this.rows = rows;
     this.cols = cols;
     if (this.canvas.width !== cols || this.canvas.height !== rows) {
@@ -74,7 +77,7 @@ export class Heatmap {
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const o = (r * cols + c) * 4;
-        if (masked && masked(r, c)) {
+        if ((causal && c > r) || (masked && masked(r, c))) {
           const g = (r + c) % 2 ? 226 : 236; // a faint checker: "not allowed to look here"
           px[o] = g; px[o + 1] = g; px[o + 2] = g + 4; px[o + 3] = 255;
           continue;
@@ -98,14 +101,14 @@ function tint(px, rows, cols, { row, col }) {
     for (let c = 0; c < cols; c++) {
       if (r === row || c === col) continue;
       const o = (r * cols + c) * 4;
-      px[o] = px[o] * 0.55 + 40; px[o + 1] = px[o + 1] * 0.55 + 40; px[o + 2] = px[o + 2] * 0.55 + 40;
+      px[o] = px[o] * 0.7 + 28; px[o + 1] = px[o + 1] * 0.7 + 28; px[o + 2] = px[o + 2] * 0.7 + 34;
     }
   }
 }
 
 /** A horizontal colour legend from `lo` to `hi` with a label. */
-export function legend(container, { scale = 'sequential', lo = 0, hi = 1, label = '' } = {}) {
-  const lut = scale === 'diverging' ? DIVERGING : SEQUENTIAL;
+export function legend(container, { scale = 'sequential', lut, lo = 0, hi = 1, label = '' } = {}) {
+  lut = lut ?? (scale === 'diverging' ? DIVERGING : SEQUENTIAL);
   const c = document.createElement('canvas');
   c.width = 256; c.height = 1;
   c.className = 'legend-bar pixelated';
