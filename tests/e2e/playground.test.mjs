@@ -132,6 +132,25 @@ test('the attention maps follow the prompt, and generation updates them', async 
   assert.deepEqual(problems, []);
 });
 
+test('stop ends a long generation early; continue makes the text the prompt', async () => {
+  const { page, context, problems } = await openPlayground(SITE + '#prompt=KING%3A%0A&seed=3&len=1000');
+  await page.click('#generate-btn');
+  await page.waitForFunction(() => document.getElementById('text-gen').textContent.length >= 20, null, { timeout: 30000 });
+  assert.equal(await page.isDisabled('#stop-btn'), false);
+  await page.click('#stop-btn');
+  await page.waitForFunction(() => document.getElementById('textout').dataset.done === '1', null, { timeout: 30000 });
+  const text = await page.textContent('#text-gen');
+  assert.ok(text.length >= 20 && text.length < 1000, `stopped after ${text.length} characters`);
+  assert.match(await page.textContent('#gen-stats'), /stopped/);
+  assert.equal(await page.isDisabled('#generate-btn'), false);
+  assert.equal(await page.isDisabled('#stop-btn'), true);
+  await page.click('#continue-btn');
+  assert.equal(await page.inputValue('#prompt'), `KING:\n${text}`);
+  assert.equal(await page.textContent('#text-gen'), '');
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
 test('switching layer and head changes the large view; the hash keeps the choice', async () => {
   const { page, context, problems } = await openPlayground(SITE + FIXED);
   await page.fill('#prompt', 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
@@ -214,7 +233,8 @@ test('a full redraw of every attention map at the longest context (measured, not
   });
   console.log(`redraw of ${ms.maps} attention maps at T = ${T}: median ${ms.median.toFixed(2)} ms, max ${ms.max.toFixed(2)} ms`);
   await page.evaluate(() => document.querySelector('.att-main').scrollIntoView());
-  await page.hover('.att-canvas', { position: { x: 200, y: 300 } });
+  const box = await page.$eval('.att-canvas', (c) => ({ w: c.clientWidth, h: c.clientHeight }));
+  await page.hover('.att-canvas', { position: { x: box.w - 160, y: box.h - 40 } });
   await page.screenshot({ path: path.join(ARTIFACTS, 'playground-attention-long.png') });
   // The same for nanoGPT's shakespeare_char size (6 layers × 6 heads) at T = 128, on made-up
   // attention rows (each a softmax of random scores), whatever the loaded model is.

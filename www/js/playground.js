@@ -125,6 +125,12 @@ el.form.addEventListener('submit', (e) => {
   generate();
 });
 el.stop.addEventListener('click', () => engine?.call('stop'));
+$('continue-btn').addEventListener('click', () => {
+  el.prompt.value += generated;
+  generated = '';
+  el.prompt.dispatchEvent(new Event('input'));
+  el.prompt.focus();
+});
 
 el.layer.addEventListener('change', () => selectHead(Number(el.layer.value), state.head));
 el.head.addEventListener('change', () => selectHead(state.layer, Number(el.head.value)));
@@ -161,6 +167,7 @@ function renderText() {
   el.textPrompt.textContent = el.prompt.value;
   el.textGen.textContent = generated;
   $('text-placeholder').hidden = generated !== '' || running;
+  $('continue-btn').hidden = generated === '' || running;
   el.textout.scrollTop = el.textout.scrollHeight;
 }
 
@@ -168,13 +175,22 @@ function setRunning(on) {
   running = on;
   el.generate.disabled = on || !model;
   el.stop.disabled = !on;
+  el.prompt.readOnly = on; // the prompt the model is continuing stays what is shown
   el.textout.classList.toggle('running', on);
   $('text-placeholder').hidden = on || generated !== '';
+  $('continue-btn').hidden = on || generated === '';
   document.body.dataset.generating = String(on);
 }
 
 async function generate() {
-  if (running || !model || !readControls()) return;
+  if (running || !model) return;
+  if (!readControls()) {
+    el.note.hidden = false;
+    el.note.className = 'note error';
+    el.note.textContent = 'The seed must be a whole number from 0 to 9007199254740991 (2^53 − 1).';
+    el.seed.focus();
+    return;
+  }
   const epoch = modelEpoch;
   generated = '';
   renderText();
@@ -289,6 +305,9 @@ async function drawSinusoidal() {
 }
 
 function fillPositionControls() {
+  // A hand-edited link may ask for a table the core refuses: fall back to the model's own size.
+  if (!(Number.isInteger(state.d) && state.d >= 2 && state.d <= 4096 && state.d % 2 === 0)) state.d = 0;
+  if (!(Number.isInteger(state.plen) && state.plen >= 1 && state.plen <= 8192)) state.plen = 0;
   const fill = (select, values, current) => {
     select.replaceChildren(...[...new Set(values)].sort((a, b) => a - b).map((v) => new Option(String(v), String(v))));
     select.value = String(current);
@@ -366,8 +385,8 @@ async function useModel(info) {
   const opts = (n, label) => Array.from({ length: n }, (_, i) => new Option(`${label} ${i}`, String(i)));
   el.layer.replaceChildren(...opts(info.n_layer, 'layer'));
   el.head.replaceChildren(...opts(info.n_head, 'head'));
-  state.layer = Math.min(state.layer, info.n_layer - 1);
-  state.head = Math.min(state.head, info.n_head - 1);
+  state.layer = Math.max(0, Math.min(Math.trunc(state.layer), info.n_layer - 1));
+  state.head = Math.max(0, Math.min(Math.trunc(state.head), info.n_head - 1));
   el.layer.value = state.layer;
   el.head.value = state.head;
   attention.select(state.layer, state.head);
@@ -465,7 +484,11 @@ async function coreFacts() {
 applyStateToControls();
 renderText();
 setRunning(false);
-if (state.zoom) attention.setZoom(state.zoom);
+if (state.zoom) {
+  state.zoom = Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom)));
+  el.zoom.value = state.zoom;
+  attention.setZoom(state.zoom);
+}
 if (!state.stretch) {
   attention.setStretch(false);
   const s = $('att-stretch');

@@ -71,27 +71,49 @@ export class Heatmap {
       hi = hi ?? b;
     }
     const span = hi - lo || 1;
-    const img = this.ctx.createImageData(cols, rows);
-    const px = img.data;
-    const lut = this.lut;
+    // One 32-bit write per pixel: the pixels and the lookup table viewed as RGBA words (both
+    // in the machine's byte order, so a copy is a copy). The ImageData is reused while the
+    // size stays the same.
+    if (!this.img || this.img.width !== cols || this.img.height !== rows) this.img = this.ctx.createImageData(cols, rows);
+    const img = this.img;
+    const px32 = new Uint32Array(img.data.buffer);
+    const lut32 = lut32Of(this.lut);
+    const scale = 255 / span;
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const o = (r * cols + c) * 4;
-        if ((causal && c > r) || (masked && masked(r, c))) {
-          const g = (r + c) % 2 ? 226 : 236; // a faint checker: "not allowed to look here"
-          px[o] = g; px[o + 1] = g; px[o + 2] = g + 4; px[o + 3] = 255;
+      const row = r * cols;
+      const src = offset + row;
+      // Cells after `end` in this row are masked: all of them past the diagonal when causal.
+      const end = causal ? Math.min(cols, r + 1) : cols;
+      for (let c = 0; c < end; c++) {
+        if (masked && masked(r, c)) {
+          px32[row + c] = MASK32[(r + c) & 1];
           continue;
         }
-        let t = (data[offset + r * cols + c] - lo) / span;
-        t = t < 0 ? 0 : t > 1 ? 1 : t;
-        const li = ((t * 255 + 0.5) | 0) * 4;
-        px[o] = lut[li]; px[o + 1] = lut[li + 1]; px[o + 2] = lut[li + 2]; px[o + 3] = 255;
+        let i = ((data[src + c] - lo) * scale + 0.5) | 0;
+        i = i < 0 ? 0 : i > 255 ? 255 : i;
+        px32[row + c] = lut32[i];
       }
+      for (let c = end; c < cols; c++) px32[row + c] = MASK32[(r + c) & 1];
     }
+    const px = img.data;
     if (highlight) tint(px, rows, cols, highlight);
     this.ctx.putImageData(img, 0, 0);
     this.range = [lo, hi];
   }
+}
+
+// The masked cells' faint checker ("not allowed to look here"), as RGBA words.
+const MASK32 = new Uint32Array(new Uint8ClampedArray([236, 236, 240, 255, 226, 226, 230, 255]).buffer);
+
+// Each lookup table's RGBA words, made once per table.
+const LUT32 = new WeakMap();
+function lut32Of(lut) {
+  let w = LUT32.get(lut);
+  if (!w) {
+    w = new Uint32Array(Uint8ClampedArray.from(lut).buffer);
+    LUT32.set(lut, w);
+  }
+  return w;
 }
 
 // Darkens everything outside the highlighted row and column, so "what this character attends to"
