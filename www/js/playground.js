@@ -14,7 +14,9 @@ import { showChar, nameChar, charColor } from './widgets/chars.js';
 renderChrome('playground');
 
 const MODEL_URL = new URL('models/shakespeare.safetensors', location.href).href;
-const MODEL_NAME = 'shakespeare.safetensors';
+// The attention views show at most this many characters (the newest): a model with a long
+// context (nanoGPT's is 1024) would otherwise send L × NH × T × T floats, 150 MB for 6 × 6 heads.
+const INSPECT_MAX = 256;
 
 // ---- state -------------------------------------------------------------------------------------
 
@@ -265,7 +267,7 @@ async function inspectNow() {
   lastInspect = performance.now();
   const epoch = modelEpoch;
   try {
-    const r = await engine.call('inspect', { text: el.prompt.value + generated });
+    const r = await engine.call('inspect', { text: Array.from(el.prompt.value + generated).slice(-INSPECT_MAX).join('') });
     if (epoch !== modelEpoch) return;
     const chars = [...r.report.text];
     const T = chars.length;
