@@ -51,13 +51,14 @@ const handlers = {
    */
   async generate({ prompt = '', temperature = 1, top_k = 0, top_p = 1, seed, length = 200 }) {
     const my = ++generation;
-    const report = model.start(prompt, temperature, top_k, top_p, seed ?? undefined);
+    const m = model; // a model loaded meanwhile bumps `generation`, which ends this loop
+    const report = m.start(prompt, temperature, top_k, top_p, seed ?? undefined);
     let text = '';
     let pending = '';
     const t0 = performance.now();
     let lastEmit = t0;
     while (text.length < length && my === generation) {
-      const piece = model.generate(Math.min(4, length - text.length));
+      const piece = m.generate(Math.min(4, length - text.length));
       text += piece;
       pending += piece;
       const now = performance.now();
@@ -70,7 +71,9 @@ const handlers = {
     }
     const seconds = (performance.now() - t0) / 1000;
     if (pending) emit('token', { text: pending, total: text.length, tokensPerSec: text.length / seconds });
-    return { text, seconds, tokensPerSec: text.length / seconds, stopped: my !== generation, report, probs: model.probs() };
+    const stopped = my !== generation;
+    const probs = m === model ? m.probs() : new Float32Array(0);
+    return { text, seconds, tokensPerSec: text.length / seconds, stopped, report, probs };
   },
 
   stop() {
@@ -122,6 +125,7 @@ const handlers = {
 };
 
 function setModel(next, name) {
+  generation++; // ends a generation running on the old model before it is freed
   model?.free();
   model = next;
   return { name, ...model.config() };

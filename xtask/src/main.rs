@@ -134,7 +134,9 @@ fn build(root: &Path) -> Result<(), String> {
             cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
                 .env("RUSTFLAGS", THREADS_RUSTFLAGS)
                 .env("CARGO_TARGET_DIR", root.join("target/threads"))
-                .args(["--", "--features", "threads", "-Z", "build-std=panic_abort,std"]);
+                .args(["--", "--features", "threads,webgpu", "-Z", "build-std=panic_abort,std"]);
+        } else {
+            cmd.args(["--", "--features", "webgpu"]);
         }
         run(&mut cmd)?;
         let wasm = root.join(out).join("glassgpt_bg.wasm");
@@ -230,7 +232,7 @@ fn test(root: &Path) -> Result<(), String> {
     step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
     // The browser test targets are the tests/web*.rs files; the others are native-only.
     let mut wasm_test = Command::new("wasm-pack");
-    wasm_test.args(["test", "--headless", "--chrome", "--"]);
+    wasm_test.args(["test", "--headless", "--chrome", "--features", "webgpu", "--"]);
     for name in test_targets(root, "web") {
         wasm_test.args(["--test", &name]);
     }
