@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { launch, open, screenshot, ARTIFACTS, SITE, SITE_NOCOI } from './lib.mjs';
 
 fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -107,6 +108,15 @@ test('a fixed seed generates the same text on the threaded and the single-thread
   assert.equal(texts.threads.first, texts.threads.second, 'the same seed twice in one page');
   assert.equal(texts.threads.first, texts.simd128.first, 'threads and simd128 builds agree');
   fs.writeFileSync(path.join(ARTIFACTS, 'seed7.txt'), texts.threads.first);
+  // The native CLI, on the same checkpoint, prompt, settings and seed, samples the same text.
+  const cli = process.env.GLASSGPT_CLI;
+  if (cli) {
+    const model = new URL('../../www/models/shakespeare.safetensors', import.meta.url).pathname;
+    const native = execFileSync(cli, ['sample', '--checkpoint', model, '--prompt', 'ROMEO:\n', '--temperature', '0.8',
+      '--top-k', '0', '--top-p', '1', '--length', '150', '--seed', '7'], { encoding: 'utf8' });
+    assert.ok(native.endsWith(texts.threads.first) || native.endsWith(texts.threads.first + '\n'),
+      `the native CLI sampled a different text:\n${native}\nvs the page:\n${texts.threads.first}`);
+  }
 });
 
 test('the attention maps follow the prompt, and generation updates them', async () => {

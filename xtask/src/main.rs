@@ -292,6 +292,9 @@ fn test_targets(root: &Path, prefix: &str) -> Vec<String> {
 /// tests/e2e against them in headless Chromium.
 fn e2e(root: &Path) -> Result<Vec<String>, String> {
     eprintln!("\n=== end-to-end tests (headless Chromium)");
+    // The native CLI, for the tests that compare the page with it (already built by `cargo test`).
+    run(Command::new("cargo").args(["build", "--quiet", "--bin", "glassgpt"]))?;
+    let cli = root.join("target/debug/glassgpt");
     let urls = spawn_servers(root)?;
     let dir = root.join("tests/e2e");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -303,6 +306,6 @@ fn e2e(root: &Path) -> Result<Vec<String>, String> {
         .collect();
     files.sort();
     let mut cmd = Command::new("node");
-    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]);
+    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]).env("GLASSGPT_CLI", &cli);
     Ok(run(&mut cmd).err().map(|e| format!("end-to-end: {e}")).into_iter().collect())
 }
