@@ -232,7 +232,8 @@ fn test(root: &Path) -> Result<(), String> {
     step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
     // The browser test targets are the tests/web*.rs files; the others are native-only.
     let mut wasm_test = Command::new("wasm-pack");
-    wasm_test.args(["test", "--headless", "--chrome", "--features", "webgpu", "--"]);
+    // `--test NAME` before any `--`: after it they would go to the test runner, not cargo.
+    wasm_test.args(["test", "--headless", "--chrome", "--features", "webgpu"]);
     for name in test_targets(root, "web") {
         wasm_test.args(["--test", &name]);
     }
