@@ -129,6 +129,8 @@ impl Session {
     pub fn new(config: &GptConfig) -> Result<Session> {
         config.validate()?;
         let (l, t, c, nh, v) = (config.n_layer, config.block_size, config.n_embd, config.n_head, config.vocab_size);
+        // First: it checks the size, and the caches are smaller than it.
+        let window = Activations::new(config, 1, t)?;
         Ok(Session {
             config: *config,
             tokens: Vec::with_capacity(t),
@@ -144,7 +146,7 @@ impl Session {
             att: vec![0.0; l * nh * t],
             logits: vec![0.0; v],
             probs: vec![0.0; v],
-            window: Activations::new(config, 1, t)?,
+            window,
             scratch: Vec::with_capacity(v),
             overflow_keep: t,
         })
