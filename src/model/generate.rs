@@ -16,7 +16,7 @@ use crate::config::GptConfig;
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 use crate::model::gpt::{forward_pass, Activations, Gpt};
-use crate::model::layers::{gelu_forward, layernorm_forward, softmax_forward, softmax_row};
+use crate::model::layers::{gelu_forward, layernorm_forward, score_columns, softmax_forward, softmax_row};
 use crate::model::math::{exp, row_times_matrix, weighted_sum_rows};
 use crate::rng::Rng;
 
@@ -279,7 +279,7 @@ impl Session {
                 let kt = &self.k_cache[(l * nh + h) * hs * max_t..][..hs * max_t]; // (HS, maxT)
                 let vh = &self.v_cache[(l * nh + h) * max_t * hs..][..max_t * hs]; // (maxT, HS)
                 let row = &mut self.att[(l * nh + h) * max_t..][..max_t];
-                row_times_matrix(&mut row[..(pos + 1).next_multiple_of(16).min(max_t)], q, kt, max_t);
+                row_times_matrix(&mut row[..score_columns(pos, max_t)], q, kt, max_t);
                 let (visible, masked) = row.split_at_mut(pos + 1);
                 softmax_row(visible, scale);
                 masked.fill(0.0);
