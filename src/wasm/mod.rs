@@ -4,6 +4,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 
+pub mod bench;
 pub mod model;
 pub mod sizing;
 
