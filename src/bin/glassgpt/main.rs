@@ -26,7 +26,7 @@ commands:
 
 /// The matmul backend every command uses.
 fn kernels() -> &'static dyn glassgpt::kernels::Kernels {
-    &glassgpt::kernels::scalar::Scalar
+    glassgpt::kernels::best()
 }
 
 fn main() -> ExitCode {
