@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 
 pub mod model;
 pub mod sizing;
+pub mod train;
 
 use crate::kernels::{scalar::Scalar, Kernels};
 
