@@ -29,8 +29,8 @@ use crate::rng::Rng;
 use crate::sizing::{self, Architecture, Quantity};
 use crate::tokenizer::Vocab;
 
-/// The largest text a run takes, in UTF-8 bytes (the bundled Shakespeare is 5 MB).
-pub const MAX_TEXT_BYTES: usize = 16 << 20;
+/// The largest text a run takes, in UTF-8 bytes: 16 MB (the bundled Shakespeare is 5 MB).
+pub const MAX_TEXT_BYTES: usize = 16_000_000;
 
 /// The most memory a run may ask for (parameters, gradients, AdamW moments, activations):
 /// half of the threaded build's 1 GiB ceiling, and comfortable on a phone.
@@ -301,7 +301,7 @@ fn check_text(text: &str) -> Result<()> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(Error::invalid(
             "text",
-            format!("is {:.1} MB; the page trains on up to {} MB", text.len() as f64 / 1e6, MAX_TEXT_BYTES >> 20),
+            format!("is {:.1} MB; the page trains on up to {:.0} MB", text.len() as f64 / 1e6, MAX_TEXT_BYTES as f64 / 1e6),
         ));
     }
     Ok(())

@@ -227,8 +227,8 @@ pub fn train_plan(#[wasm_bindgen(unchecked_param_type = "object")] options: JsVa
     to_js(&options.plan(vocab_size as usize).map_err(js_error)?)
 }
 
-/// The default options (the "tiny" preset's shape) and the limits a page states:
-/// `{defaults, max_text_bytes, max_memory_bytes, min_text_chars_per_block}`.
+/// The default options (the "tiny" preset's shape), the limits a page states and the kernels
+/// training runs on: `{defaults, max_text_bytes, max_memory_bytes, max_steps, kernels}`.
 #[wasm_bindgen(js_name = trainLimits)]
 pub fn train_limits() -> Result<JsValue, JsError> {
     #[derive(Serialize)]
@@ -237,8 +237,15 @@ pub fn train_limits() -> Result<JsValue, JsError> {
         max_text_bytes: usize,
         max_memory_bytes: usize,
         max_steps: usize,
+        kernels: &'static str,
     }
-    to_js(&Limits { defaults: RunOptions::default(), max_text_bytes: MAX_TEXT_BYTES, max_memory_bytes: MAX_MEMORY_BYTES, max_steps: run::MAX_STEPS })
+    to_js(&Limits {
+        defaults: RunOptions::default(),
+        max_text_bytes: MAX_TEXT_BYTES,
+        max_memory_bytes: MAX_MEMORY_BYTES,
+        max_steps: run::MAX_STEPS,
+        kernels: kernels().name(),
+    })
 }
 
 /// A checkpoint's shape, vocabulary, step and metadata, read and fully checked without
