@@ -6,6 +6,8 @@
 //!   residual, softmax + cross-entropy); the matmuls go through [`crate::kernels::Kernels`].
 //! - [`gpt`]: [`Gpt`] (forward, backward, gradient clipping, AdamW) and the learning-rate schedule.
 //! - [`train`]: the 90/10 split, random batches, one optimisation step, evaluation.
+//! - [`run`]: a training run as the Train page drives it (options checked field by field, the
+//!   CLI's loop step by step, evaluation, samples, attention probes, checkpoints to continue).
 //! - [`generate`]: KV-cached generation and sampling (temperature, top-k, top-p, seeded).
 //! - [`inspect`]: attention maps, embeddings, position similarity, PCA of the embeddings.
 //! - [`math`]: deterministic `exp`/`ln`/`sin`/`cos`/`tanh`, so native and wasm agree bit for bit.
@@ -20,6 +22,7 @@ pub mod inspect;
 pub mod layers;
 pub mod math;
 pub mod params;
+pub mod run;
 pub mod train;
 
 pub use generate::{Sampler, Session};

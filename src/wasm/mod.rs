@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 pub mod bench;
 pub mod model;
 pub mod sizing;
+pub mod train;
 
 use crate::kernels::Kernels;
 

@@ -1,5 +1,6 @@
 // The worker that owns the wasm core. The page talks to it through engine.js.
 import { loadWasm } from './load.js';
+import { trainHandlers } from './train-worker.js';
 
 let core = null; // { wasm, build, threads, note }
 let model = null; // the wasm Model handle the playground works with
@@ -151,6 +152,9 @@ const handlers = {
     }
     return { m, k, n, maxDiff, sample: Array.from(got.slice(0, 3)) };
   },
+
+  // The Train page: trainSetText, trainStart, trainPause, trainResume, trainReset, ... (train-worker.js).
+  ...trainHandlers({ wasm: () => core.wasm, emit, yieldToEvents, transferable }),
 };
 
 // WebGPU matmul timing: each call uploads both operands and reads the product back, so this

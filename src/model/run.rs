@@ -1,0 +1,673 @@
+//! A training run as the Train page drives it: text and options in; steps, evaluations,
+//! samples, attention probes and checkpoints out. The bindings (`src/wasm/train.rs`) wrap it
+//! in a handle; the native test `tests/train_run.rs` checks that it trains exactly as
+//! `glassgpt train` does from the same seed and text (same split, batches, schedule, and
+//! evaluation batches), so a curve in the page is the CLI's curve.
+//!
+//! ```text
+//! RunOptions ──validate──▶ TrainRun::new(text) ──▶ step() × steps, evaluate(), sample(), probe()
+//!            └──────────▶ plan(vocab_size): N, D = steps·B·T, 6ND from the sizing core
+//! checkpoint bytes + text ──▶ TrainRun::from_checkpoint ──▶ the same, continuing that model
+//! ```
+//!
+//! Every limit a page needs to keep a typo from asking for gigabytes lives here
+//! ([`MAX_TEXT_BYTES`], [`MAX_MEMORY_BYTES`]) and every bad option is an error naming its field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint;
+use crate::config::{GptConfig, PosEncoding};
+use crate::error::{Error, Result};
+use crate::kernels::Kernels;
+use crate::model::generate::{Sampler, Session};
+use crate::model::gpt::{AdamW, Gpt, LrSchedule};
+use crate::model::params::ParameterLayout;
+use crate::model::train::{split_train_val, StepStats, TrainConfig, Trainer};
+use crate::rng::Rng;
+use crate::sizing::{self, Architecture, Quantity};
+use crate::tokenizer::Vocab;
+
+/// The largest text a run takes, in UTF-8 bytes: 16 MB (the bundled Shakespeare is 5 MB).
+pub const MAX_TEXT_BYTES: usize = 16_000_000;
+
+/// The most memory a run may ask for (parameters, gradients, AdamW moments, activations):
+/// half of the threaded build's 1 GiB ceiling, and comfortable on a phone.
+pub const MAX_MEMORY_BYTES: usize = 512 << 20;
+
+/// Most steps a run may be asked for.
+pub const MAX_STEPS: usize = 1_000_000;
+
+/// The seeds of the evaluation batches of the training and validation splits, as
+/// `glassgpt train` uses them: the same batches at every evaluation.
+pub const EVAL_SEEDS: (u64, u64) = (1, 2);
+
+/// How the learning rate moves after the warmup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    /// Cosine from `lr` down to `min_lr` at the last step (nanoGPT's `get_lr`).
+    #[default]
+    Cosine,
+    /// `lr` throughout (after the warmup); `min_lr` is not used.
+    Constant,
+}
+
+/// Everything a run is configured by, in the names of nanoGPT's config and `glassgpt train`'s
+/// flags. Missing fields take these defaults (the "tiny" preset's shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunOptions {
+    /// Transformer blocks, L.
+    pub n_layer: usize, // 2
+    /// Attention heads per block, NH; must divide n_embd.
+    pub n_head: usize, // 4
+    /// Width of the residual stream, C.
+    pub n_embd: usize, // 64
+    /// Context length, T: every training sequence has this many characters.
+    pub block_size: usize, // 64
+    /// Learned or sinusoidal positions.
+    pub pos_encoding: PosEncoding, // learned
+    /// Sequences per step, B.
+    pub batch_size: usize, // 32
+    /// Optimisation steps of this run.
+    pub steps: usize, // 1500
+    /// Peak learning rate.
+    pub lr: f32, // 3e-3
+    /// Learning rate at the last step (cosine schedule).
+    pub min_lr: f32, // 3e-4
+    /// Steps of linear warmup.
+    pub warmup_steps: usize, // 50
+    /// Cosine decay or constant.
+    pub schedule: ScheduleKind, // cosine
+    /// AdamW's decoupled weight decay on matrices and embeddings.
+    pub weight_decay: f32, // 0.1
+    /// Largest global gradient norm; 0 turns clipping off.
+    pub grad_clip: f32, // 1.0
+    /// Seed of the initialisation and of the batch sampler.
+    pub seed: u64, // 1337
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            n_layer: 2,
+            n_head: 4,
+            n_embd: 64,
+            block_size: 64,
+            pos_encoding: PosEncoding::Learned,
+            batch_size: 32,
+            steps: 1500,
+            lr: 3e-3,
+            min_lr: 3e-4,
+            warmup_steps: 50,
+            schedule: ScheduleKind::Cosine,
+            weight_decay: 0.1,
+            grad_clip: 1.0,
+            seed: 1337,
+        }
+    }
+}
+
+impl RunOptions {
+    /// The model's shape for a vocabulary of `vocab_size` characters.
+    pub fn model_config(&self, vocab_size: usize) -> GptConfig {
+        GptConfig {
+            block_size: self.block_size,
+            vocab_size,
+            n_layer: self.n_layer,
+            n_head: self.n_head,
+            n_embd: self.n_embd,
+            pos_encoding: self.pos_encoding,
+        }
+    }
+
+    /// The trainer's configuration: `glassgpt train`'s with these numbers (AdamW β₂ = 0.99,
+    /// decay over all the steps).
+    pub fn train_config(&self) -> TrainConfig {
+        let min_lr = match self.schedule {
+            ScheduleKind::Cosine => self.min_lr,
+            ScheduleKind::Constant => self.lr,
+        };
+        TrainConfig {
+            batch_size: self.batch_size,
+            schedule: LrSchedule { lr: self.lr, min_lr, warmup_steps: self.warmup_steps, decay_steps: self.steps },
+            opt: AdamW { weight_decay: self.weight_decay, ..AdamW::default() },
+            grad_clip: self.grad_clip,
+            seed: self.seed,
+        }
+    }
+
+    /// Checks every option for a vocabulary of `vocab_size`, naming the first wrong field:
+    /// the model's shape, the training numbers, and the memory the run would need.
+    pub fn validate(&self, vocab_size: usize) -> Result<()> {
+        let config = self.model_config(vocab_size.max(1));
+        if config.n_head > 0 && config.n_embd > 0 && config.n_embd % config.n_head != 0 {
+            // Said from n_embd's side too, as a reader changing either field reads it.
+            return Err(Error::invalid(
+                "n_head",
+                format!("n_embd = {} is not divisible by n_head = {}: each head gets n_embd / n_head channels", config.n_embd, config.n_head),
+            ));
+        }
+        config.validate()?;
+        if self.steps == 0 {
+            return Err(Error::invalid("steps", "must be at least 1"));
+        }
+        if self.steps > MAX_STEPS {
+            return Err(Error::invalid("steps", format!("{} is more than the supported {MAX_STEPS}", self.steps)));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::invalid("batch_size", "must be at least 1"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
+            return Err(Error::invalid("lr", format!("{} must be in (0, 1]", self.lr)));
+        }
+        if self.schedule == ScheduleKind::Cosine && !(self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr <= self.lr) {
+            return Err(Error::invalid("min_lr", format!("{} must be from 0 to lr = {}", self.min_lr, self.lr)));
+        }
+        if self.warmup_steps > self.steps {
+            return Err(Error::invalid("warmup_steps", format!("{} is more than steps = {}", self.warmup_steps, self.steps)));
+        }
+        if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
+            return Err(Error::invalid("weight_decay", format!("{} must be from 0 to 1", self.weight_decay)));
+        }
+        if !(self.grad_clip.is_finite() && self.grad_clip >= 0.0) {
+            return Err(Error::invalid("grad_clip", format!("{} must be 0 (off) or positive", self.grad_clip)));
+        }
+        if self.seed > (1 << 53) - 1 {
+            return Err(Error::invalid("seed", format!("{} must be a whole number from 0 to 2^53 - 1", self.seed)));
+        }
+        let need = memory_bytes(&config, self.batch_size);
+        if need > MAX_MEMORY_BYTES as u64 {
+            return Err(Error::invalid(
+                "batch_size",
+                format!(
+                    "this run needs about {} MB for its parameters and activations, more than the page's {} MB: lower batch_size, block_size, n_embd or n_layer",
+                    need >> 20,
+                    MAX_MEMORY_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the run amounts to for a vocabulary of `vocab_size`: parameters, tokens and
+    /// training FLOPs (6ND) from the sizing core, beside GPT-3's.
+    pub fn plan(&self, vocab_size: usize) -> Result<Plan> {
+        self.validate(vocab_size)?;
+        let config = self.model_config(vocab_size);
+        let tokens = (self.steps * self.batch_size * self.block_size) as f64;
+        let (params, flops) = training_flops(&config, tokens)?;
+        let gpt3_flops = sizing::estimate(&sizing::seed_scenario())?.training.flops;
+        Ok(Plan {
+            num_parameters: ParameterLayout::new(&config)?.num_parameters,
+            params,
+            tokens_per_step: self.batch_size * self.block_size,
+            tokens,
+            fraction_of_gpt3: flops.value / gpt3_flops.value,
+            flops,
+            gpt3_flops,
+            memory_bytes: memory_bytes(&config, self.batch_size),
+        })
+    }
+}
+
+/// N and 6ND for a model of `config` trained on `tokens`, as the calculator computes them.
+fn training_flops(config: &GptConfig, tokens: f64) -> Result<(Quantity, Quantity)> {
+    let mut inputs = sizing::seed_scenario();
+    inputs.model.name = "this run".into();
+    inputs.model.arch = Architecture::from(config);
+    inputs.model.params = None;
+    inputs.training.tokens = tokens;
+    inputs.training.attention = false;
+    let e = sizing::estimate(&inputs)?;
+    Ok((e.model.params, e.training.flops))
+}
+
+/// What a run of some options amounts to; see [`RunOptions::plan`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Floats in the model's parameter buffer (a sinusoidal `wpe` included, though fixed).
+    pub num_parameters: usize,
+    /// N as the sizing core counts it (trained parameters: no sinusoidal table).
+    pub params: Quantity,
+    /// B·T characters per step.
+    pub tokens_per_step: usize,
+    /// D = steps·B·T characters seen by the run.
+    pub tokens: f64,
+    /// 6ND, with its formula.
+    pub flops: Quantity,
+    /// GPT-3's 6ND (the seed report's 3.15e23).
+    pub gpt3_flops: Quantity,
+    /// flops / gpt3_flops.
+    pub fraction_of_gpt3: f64,
+    /// Memory for parameters, gradients, AdamW moments and activations, bytes.
+    pub memory_bytes: u64,
+}
+
+/// Bytes a run of `config` with batches of `b` sequences holds: four copies of the parameters
+/// (weights, gradients, two AdamW moments) and the activations of `Activations::new(b, T)`.
+pub fn memory_bytes(config: &GptConfig, b: usize) -> u64 {
+    let (l, t, c, nh, v) =
+        (config.n_layer as u64, config.block_size as u64, config.n_embd as u64, config.n_head as u64, config.vocab_size as u64);
+    let (b, hs) = (b as u64, c / nh.max(1));
+    let params = (v * c + t * c + l * (12 * c * c + 13 * c) + 2 * c) * 4;
+    // Per position and layer: ln1, qkv (3C), atty, residual2, ln2, fch, fch_gelu (4C each),
+    // residual3, and four LayerNorm statistics; per position: the encoder, ln_f, logits,
+    // probs and their gradient (V each), backward scratch (9C), inputs, targets, losses.
+    let per_position = l * (16 * c + 4) + 13 * c + 3 * v + 5;
+    let attention = l * b * nh * t * t + 2 * t * hs * 16;
+    (params * 4 + (b * t * per_position + attention) * 4).min(u64::MAX / 2)
+}
+
+/// Character counts of a text and its split, as the page shows them before training.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextStats {
+    /// UTF-8 bytes.
+    pub bytes: usize,
+    /// Characters (Unicode scalar values): the tokens.
+    pub chars: usize,
+    /// The vocabulary, sorted, one string.
+    pub vocab: String,
+    /// Its size, V.
+    pub vocab_size: usize,
+    /// Characters in the training split (the first 90%).
+    pub train_chars: usize,
+    /// Characters in the validation split (the last 10%).
+    pub val_chars: usize,
+}
+
+/// Counts `text`'s characters, vocabulary and split; an empty or oversized text is an error.
+pub fn text_stats(text: &str) -> Result<TextStats> {
+    check_text(text)?;
+    let vocab = Vocab::from_text(text)?;
+    let chars = text.chars().count();
+    let train_chars = chars * 9 / 10;
+    Ok(TextStats {
+        bytes: text.len(),
+        chars,
+        vocab: vocab.as_string(),
+        vocab_size: vocab.len(),
+        train_chars,
+        val_chars: chars - train_chars,
+    })
+}
+
+fn check_text(text: &str) -> Result<()> {
+    if text.is_empty() {
+        return Err(Error::invalid("text", "is empty: paste some text, upload a file or use the bundled corpus"));
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Error::invalid(
+            "text",
+            format!("is {:.1} MB; the page trains on up to {:.0} MB", text.len() as f64 / 1e6, MAX_TEXT_BYTES as f64 / 1e6),
+        ));
+    }
+    Ok(())
+}
+
+/// The shortest text that trains at context `t`: its last 10% (the validation split) must
+/// hold more than t + 1 characters, so that a window of t + 1 fits with room to move.
+pub fn min_text_chars(t: usize) -> usize {
+    10 * t + 11
+}
+
+/// The last evaluation of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Steps done when it was taken.
+    pub step: usize,
+    /// Mean loss over the evaluation batches of the training split.
+    pub train: f32,
+    /// Mean loss over the evaluation batches of the validation split.
+    pub val: f32,
+}
+
+/// A model in training on one text, with everything the page asks of it.
+#[derive(Debug, Clone)]
+pub struct TrainRun {
+    options: RunOptions,
+    gpt: Gpt,
+    vocab: Vocab,
+    ids: Vec<u32>, // (chars) the whole text, encoded
+    split: usize,  // ids[..split] trains, ids[split..] validates
+    trainer: Trainer,
+    session: Session,
+    /// Characters of the text that the vocabulary lacked (continuing a checkpoint).
+    replaced: usize,
+    /// Steps and tokens the checkpoint this run continues had already trained.
+    steps_before: u64,
+    tokens_before: u64,
+    last_eval: Option<Evaluation>,
+    probed: Vec<u32>,
+}
+
+impl TrainRun {
+    /// A fresh model (initialised from `options.seed`) for `text`'s vocabulary.
+    pub fn new(text: &str, options: RunOptions) -> Result<TrainRun> {
+        check_text(text)?;
+        let vocab = Vocab::from_text(text)?;
+        options.validate(vocab.len())?;
+        let gpt = Gpt::new(options.model_config(vocab.len()), options.seed)?;
+        let ids = vocab.encode(text)?;
+        TrainRun::assemble(gpt, vocab, ids, 0, options, 0, 0)
+    }
+
+    /// Continues training a checkpoint on `text`. The model's shape and vocabulary are the
+    /// checkpoint's: `options` must give the same shape (or the error names the field), and
+    /// characters of `text` outside the vocabulary become its replacement character (counted
+    /// in [`TrainRun::replaced`]). The optimiser starts afresh (checkpoints hold weights only),
+    /// which the warmup absorbs.
+    pub fn from_checkpoint(bytes: &[u8], text: &str, options: RunOptions) -> Result<TrainRun> {
+        check_text(text)?;
+        let ck = checkpoint::load(bytes)?;
+        let c = ck.config;
+        let shape = [
+            ("n_layer", options.n_layer, c.n_layer),
+            ("n_head", options.n_head, c.n_head),
+            ("n_embd", options.n_embd, c.n_embd),
+            ("block_size", options.block_size, c.block_size),
+        ];
+        for (field, given, theirs) in shape {
+            if given != theirs {
+                return Err(Error::invalid(field, format!("{given}, but the checkpoint has {field} = {theirs}; continuing a model keeps its shape")));
+            }
+        }
+        if options.pos_encoding != c.pos_encoding {
+            let name = |p: PosEncoding| if p == PosEncoding::Learned { "learned" } else { "sinusoidal" };
+            return Err(Error::invalid(
+                "pos_encoding",
+                format!("{}, but the checkpoint's positions are {}; continuing a model keeps them", name(options.pos_encoding), name(c.pos_encoding)),
+            ));
+        }
+        options.validate(c.vocab_size)?;
+        let steps_before = ck.step.unwrap_or(0);
+        let tokens_before = ck.metadata.get("tokens_trained").and_then(|s| s.parse().ok()).unwrap_or(0);
+        let (gpt, vocab) = ck.into_model()?;
+        let enc = vocab.encode_lossy(text);
+        let replaced = enc.replaced.len();
+        TrainRun::assemble(gpt, vocab, enc.ids, replaced, options, steps_before, tokens_before)
+    }
+
+    fn assemble(mut gpt: Gpt, vocab: Vocab, ids: Vec<u32>, replaced: usize, options: RunOptions, steps_before: u64, tokens_before: u64) -> Result<TrainRun> {
+        let t = options.block_size;
+        let split = split_train_val(&ids).0.len();
+        if ids.len() - split <= t + 1 {
+            return Err(Error::invalid(
+                "text",
+                format!(
+                    "{} characters is too short for block_size = {t}: the validation split (the last 10%) needs more than {} characters, so the text needs at least {}",
+                    ids.len(),
+                    t + 1,
+                    min_text_chars(t)
+                ),
+            ));
+        }
+        let trainer = Trainer::new(options.train_config(), &mut gpt)?;
+        let session = Session::new(gpt.config())?;
+        Ok(TrainRun { options, gpt, vocab, ids, split, trainer, session, replaced, steps_before, tokens_before, last_eval: None, probed: Vec::new() })
+    }
+
+    /// One optimisation step on a random batch of the training split (as `glassgpt train`).
+    /// Stepping past `steps` is an error: the schedule ends there.
+    pub fn step(&mut self, k: &dyn Kernels) -> Result<StepStats> {
+        if self.done() {
+            return Err(Error::invalid("steps", format!("all {} steps are done", self.options.steps)));
+        }
+        self.trainer.step(&mut self.gpt, k, &self.ids[..self.split])
+    }
+
+    /// Whether every step has been taken.
+    pub fn done(&self) -> bool {
+        self.trainer.steps_done() >= self.options.steps
+    }
+
+    /// Steps taken by this run.
+    pub fn steps_done(&self) -> usize {
+        self.trainer.steps_done()
+    }
+
+    /// Mean loss over `iters` batches of each split, the same batches at every call (the CLI's
+    /// evaluation: seeds [`EVAL_SEEDS`]).
+    pub fn evaluate(&mut self, k: &dyn Kernels, iters: usize) -> Result<Evaluation> {
+        if iters == 0 || iters > 10_000 {
+            return Err(Error::invalid("eval_iters", format!("{iters} must be from 1 to 10000")));
+        }
+        let (train, val) = self.ids.split_at(self.split);
+        let train = self.trainer.evaluate(&mut self.gpt, k, train, iters, EVAL_SEEDS.0)?;
+        let val = self.trainer.evaluate(&mut self.gpt, k, val, iters, EVAL_SEEDS.1)?;
+        let e = Evaluation { step: self.steps_done(), train, val };
+        self.last_eval = Some(e);
+        Ok(e)
+    }
+
+    /// `length` characters sampled after `prompt` (its last block_size characters; unknown
+    /// characters replaced; empty starts from a newline) at `temperature`, from `seed`.
+    pub fn sample(&mut self, k: &dyn Kernels, prompt: &str, length: usize, temperature: f32, seed: u64) -> Result<String> {
+        if length > 100_000 {
+            return Err(Error::invalid("length", format!("{length} is more than 100000 characters")));
+        }
+        let sampler = Sampler { temperature, top_k: 0, top_p: 1.0 };
+        sampler.validate()?;
+        let ids = self.window(prompt);
+        let mut rng = Rng::new(seed);
+        self.session.reset();
+        self.session.feed(&self.gpt, k, &ids)?;
+        let mut out = String::with_capacity(length);
+        for _ in 0..length {
+            let id = self.session.next(&self.gpt, k, &sampler, &mut rng)?;
+            out.push(self.vocab.chars()[id as usize]);
+        }
+        Ok(out)
+    }
+
+    /// Runs the model over `text` (its last block_size characters) for inspection; afterwards
+    /// [`TrainRun::attention`] is (L, NH, T, T) and [`TrainRun::probe_probs`] the next-character
+    /// distribution. Returns the token ids it saw. Training state is untouched: the next
+    /// step recomputes every activation it uses.
+    pub fn probe(&mut self, k: &dyn Kernels, text: &str) -> Result<&[u32]> {
+        self.probed = self.window(text);
+        self.gpt.forward_logits(k, &self.probed)?;
+        Ok(&self.probed)
+    }
+
+    /// Attention of the last probe, (L, NH, T, T), row = query position.
+    pub fn attention(&self) -> &[f32] {
+        if self.probed.is_empty() {
+            return &[];
+        }
+        self.gpt.attention()
+    }
+
+    /// The distribution (V) of the character after the last probe's text.
+    pub fn probe_probs(&self) -> &[f32] {
+        let (v, t) = (self.gpt.config().vocab_size, self.probed.len());
+        if t == 0 {
+            return &[];
+        }
+        &self.gpt.probs()[(t - 1) * v..t * v]
+    }
+
+    /// The safetensors bytes of the model now, with the vocabulary, the total step, the
+    /// characters trained on, the last evaluation and the options in the metadata.
+    pub fn checkpoint(&self) -> Result<Vec<u8>> {
+        let mut meta = BTreeMap::new();
+        meta.insert("tokens_trained".to_string(), self.tokens_trained().to_string());
+        meta.insert("train_options".to_string(), serde_json::to_string(&self.options).expect("options serialise"));
+        if let Some(e) = self.last_eval {
+            meta.insert("train_loss".to_string(), format!("{:.4}", e.train));
+            meta.insert("val_loss".to_string(), format!("{:.4}", e.val));
+        }
+        let step = self.steps_before + self.steps_done() as u64;
+        checkpoint::save(self.gpt.config(), &self.vocab, self.gpt.params(), Some(step), &meta)
+    }
+
+    /// Characters trained on, a continued checkpoint's included: steps·B·T.
+    pub fn tokens_trained(&self) -> u64 {
+        self.tokens_before + (self.steps_done() * self.options.batch_size * self.options.block_size) as u64
+    }
+
+    /// Steps the continued checkpoint had taken before this run (0 for a fresh model).
+    pub fn steps_before(&self) -> u64 {
+        self.steps_before
+    }
+
+    /// Characters of the text replaced because the checkpoint's vocabulary lacks them.
+    pub fn replaced(&self) -> usize {
+        self.replaced
+    }
+
+    /// The options.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// The model.
+    pub fn gpt(&self) -> &Gpt {
+        &self.gpt
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// Characters in the training and validation splits.
+    pub fn split_sizes(&self) -> (usize, usize) {
+        (self.split, self.ids.len() - self.split)
+    }
+
+    /// The last evaluation, if any.
+    pub fn last_eval(&self) -> Option<Evaluation> {
+        self.last_eval
+    }
+
+    /// `text` encoded lossily, cropped to its last block_size characters; empty becomes "\n"
+    /// (or the replacement character when the vocabulary has no newline).
+    fn window(&self, text: &str) -> Vec<u32> {
+        let mut ids = self.vocab.encode_lossy(text).ids;
+        if ids.is_empty() {
+            ids.push(self.vocab.id('\n').unwrap_or_else(|| self.vocab.id(self.vocab.replacement()).unwrap_or(0)));
+        }
+        let t = self.gpt.config().block_size;
+        ids.drain(..ids.len().saturating_sub(t));
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::scalar::Scalar;
+
+    fn tiny() -> RunOptions {
+        RunOptions { n_layer: 1, n_head: 2, n_embd: 16, block_size: 8, batch_size: 4, steps: 40, lr: 1e-2, warmup_steps: 5, ..RunOptions::default() }
+    }
+
+    #[test]
+    fn bad_options_name_their_field() {
+        let text = "abcdefgh ".repeat(40);
+        let cases: [(RunOptions, &str, &str); 8] = [
+            (RunOptions { n_embd: 30, n_head: 4, ..tiny() }, "n_head", "n_embd = 30 is not divisible by n_head = 4"),
+            (RunOptions { steps: 0, ..tiny() }, "steps", "must be at least 1"),
+            (RunOptions { batch_size: 0, ..tiny() }, "batch_size", "at least 1"),
+            (RunOptions { lr: 0.0, ..tiny() }, "lr", "(0, 1]"),
+            (RunOptions { min_lr: 0.5, ..tiny() }, "min_lr", "from 0 to lr"),
+            (RunOptions { warmup_steps: 41, ..tiny() }, "warmup_steps", "more than steps = 40"),
+            (RunOptions { n_layer: 0, ..tiny() }, "n_layer", "at least 1"),
+            // 64 layers of C = 1024 at T = 1024: gigabytes.
+            (RunOptions { n_layer: 64, n_embd: 1024, n_head: 8, block_size: 1024, ..tiny() }, "batch_size", "more than the page's 512 MB"),
+        ];
+        for (o, field, msg) in cases {
+            let e = TrainRun::new(&text, o.clone()).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{o:?}: {e}");
+            assert!(e.to_string().contains(msg), "{e}");
+        }
+        let e = TrainRun::new("", tiny()).unwrap_err();
+        assert_eq!(e.field(), Some("text"));
+        assert!(e.to_string().contains("is empty"), "{e}");
+    }
+
+    #[test]
+    fn the_shortest_text_that_trains() {
+        // T = 8: the validation split needs more than 9 characters, ceil(n / 10) ≥ 10: n ≥ 91.
+        assert_eq!(min_text_chars(8), 91);
+        let e = TrainRun::new(&"ab".repeat(45), tiny()).unwrap_err();
+        assert_eq!(e.field(), Some("text"));
+        assert!(e.to_string().contains("90 characters is too short for block_size = 8") && e.to_string().contains("at least 91"), "{e}");
+        assert!(TrainRun::new(&"abcdefg".repeat(13), tiny()).is_ok()); // 91 characters
+    }
+
+    #[test]
+    fn memory_estimate_matches_the_buffers() {
+        // The estimate counts what Gpt and Activations allocate: compare with the parameter
+        // count (exact) and stay within 10% of a hand count of the activations.
+        let config = RunOptions::default().model_config(65);
+        let layout = ParameterLayout::new(&config).unwrap();
+        let (b, t, c, l, v, nh) = (32u64, 64u64, 64u64, 2u64, 65u64, 4u64);
+        let params = layout.num_parameters as u64 * 16;
+        let acts = 4 * (b * t * (l * 16 * c + 13 * c + 3 * v) + l * b * nh * t * t);
+        let est = memory_bytes(&config, 32);
+        assert!(est >= params + acts && (est as f64) < 1.1 * (params + acts) as f64, "{est} vs {}", params + acts);
+    }
+
+    #[test]
+    fn plan_uses_the_sizing_core() {
+        let o = RunOptions::default();
+        let p = o.plan(65).unwrap();
+        // N = wte 65·64 + wpe 64·64 + 2 × (2·128 + 64·192+192 + 64·64+64 + 64·256+256 + 256·64+64) + ln_f 128.
+        let n = 65 * 64 + 64 * 64 + 2 * (2 * 128 + 64 * 192 + 192 + 64 * 64 + 64 + 64 * 256 + 256 + 256 * 64 + 64) + 128;
+        assert_eq!(p.params.value, n as f64);
+        assert_eq!(p.num_parameters, n);
+        assert_eq!(p.tokens, 1500.0 * 32.0 * 64.0);
+        assert_eq!(p.flops.value, 6.0 * n as f64 * 1500.0 * 32.0 * 64.0);
+        assert!(p.flops.formula.starts_with("6 × N × D"), "{}", p.flops.formula);
+        assert_eq!(p.gpt3_flops.value, 3.15e23);
+        assert!((p.fraction_of_gpt3 - p.flops.value / 3.15e23).abs() < 1e-30);
+    }
+
+    #[test]
+    fn trains_samples_probes_and_round_trips() {
+        let text = "the cat sat on the mat. ".repeat(30);
+        let mut run = TrainRun::new(&text, tiny()).unwrap();
+        let k = &Scalar;
+        let first = run.evaluate(k, 4).unwrap();
+        for _ in 0..40 {
+            run.step(k).unwrap();
+        }
+        assert!(run.done());
+        assert_eq!(run.step(k).unwrap_err().field(), Some("steps"));
+        let last = run.evaluate(k, 4).unwrap();
+        assert!(last.val < first.val - 1.0, "{first:?} → {last:?}");
+        assert_eq!(run.tokens_trained(), 40 * 4 * 8);
+
+        let s = run.sample(k, "the ", 30, 0.8, 7).unwrap();
+        assert_eq!(s.chars().count(), 30);
+        assert_eq!(run.sample(k, "the ", 30, 0.8, 7).unwrap(), s, "same seed, same text");
+
+        let seen = run.probe(k, "zzz the cat").unwrap().len();
+        assert_eq!(seen, 8, "cropped to block_size");
+        assert_eq!(run.attention().len(), 2 * 8 * 8);
+        let probs = run.probe_probs().to_vec();
+        assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+
+        // The checkpoint continues: same weights, same prediction, counters carried over.
+        let bytes = run.checkpoint().unwrap();
+        let mut again = TrainRun::from_checkpoint(&bytes, &text, tiny()).unwrap();
+        again.probe(k, "zzz the cat").unwrap();
+        assert_eq!(again.probe_probs(), &probs[..]);
+        assert_eq!(again.steps_before(), 40);
+        assert_eq!(again.tokens_trained(), 40 * 4 * 8);
+        let ck = checkpoint::load(&bytes).unwrap();
+        assert_eq!(ck.metadata["val_loss"], format!("{:.4}", last.val));
+
+        // Another shape, or text with characters the model never saw.
+        let e = TrainRun::from_checkpoint(&bytes, &text, RunOptions { n_embd: 32, ..tiny() }).unwrap_err();
+        assert_eq!(e.field(), Some("n_embd"));
+        assert!(e.to_string().contains("the checkpoint has n_embd = 16"), "{e}");
+        // T, H, E, C, A, T, ! are not in the vocabulary; the two spaces are.
+        let other = "THE CAT! ".repeat(30);
+        assert_eq!(TrainRun::from_checkpoint(&bytes, &other, tiny()).unwrap().replaced(), 7 * 30);
+    }
+}

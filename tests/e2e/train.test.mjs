@@ -1,0 +1,293 @@
+// The Train page: a tiny model trained on pasted text in the single-thread build, its loss
+// curve against the native CLI's from the same seed and text, a sample, the downloaded
+// checkpoint read back by the playground's Model and by `glassgpt next`, continuing from that
+// checkpoint, pause, invalid configs and texts, the link, a phone and the keyboard.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { launch, open, screenshot, SITE, SITE_NOCOI } from './lib.mjs';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const URL_TRAIN = new URL('train.html', SITE_NOCOI).href;
+
+const TEXT = 'To be, or not to be, that is the question:\nWhether \'tis nobler in the mind to suffer\n'.repeat(20);
+// A tiny model and a short run: its options as the page's hash and as the CLI's flags.
+const RUN = {
+  n_layer: 1, n_head: 2, n_embd: 16, block_size: 16, batch_size: 8, steps: 120,
+  lr: 0.01, min_lr: 0.001, warmup_steps: 10, seed: 42,
+};
+const LIVE = { evalEvery: 40, evalIters: 4, sampleEvery: 40, snapshotEvery: 20, sampleLength: 60 };
+const hashOf = (o) => new URLSearchParams({ preset: 'tiny', source: 'paste', ...Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)])) }).toString();
+const TINY_URL = `${URL_TRAIN}#${hashOf({ ...RUN, ...LIVE })}`;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'glassgpt-train-e2e-'));
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => {
+  await browser?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function openTrain(url = URL_TRAIN, options) {
+  const opened = await open(browser, url, options);
+  await opened.page.waitForSelector('body[data-ready="true"], .banner.error:not([hidden])', { timeout: 60000 });
+  return opened;
+}
+
+async function paste(page, text) {
+  await page.fill('#paste', text);
+  if (text) await page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, text.length.toLocaleString('en-US'));
+}
+
+const state = (page) => page.getAttribute('body', 'data-train-state');
+const step = async (page) => Number((await page.textContent('[data-stat="step"]')).split('/')[0].replace(/,/g, '')) || 0;
+
+/** The evaluations table: [{ step, train, val, elapsed }], oldest first. */
+const evals = (page) => page.$$eval('#evals tbody tr', (rows) => rows.map((r) => ({
+  step: Number(r.dataset.step), train: Number(r.dataset.train), val: Number(r.dataset.val), elapsed: Number(r.dataset.elapsed),
+})).reverse());
+
+/** The next-character widget: { step, probs: { char: p } }. */
+const nextChars = (page) => page.$eval('#next-chars', (el) => ({
+  step: el.dataset.step,
+  probs: Object.fromEntries([...el.querySelectorAll('.nc-row')].map((r) => [r.dataset.char, Number(r.dataset.p)])),
+}));
+
+/** The native CLI, built if needed (`cargo test` has usually built it already). */
+function glassgpt(args) {
+  execFileSync('cargo', ['build', '--quiet', '--bin', 'glassgpt'], { cwd: ROOT, stdio: 'inherit' });
+  return execFileSync(path.join(ROOT, 'target/debug/glassgpt'), args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+let checkpointFile = null; // the first test's download
+let finalNext = null; // and its last next-character distribution
+let finalVal = null;
+
+test('trains a tiny model on pasted text: the loss falls as natively, a sample appears, the checkpoint reads back', async () => {
+  const { page, context, problems } = await openTrain(TINY_URL);
+  await paste(page, TEXT);
+  const vocab = new Set(TEXT).size;
+  assert.equal(await page.textContent('[data-stat="vocab-size"]'), `${vocab} characters`);
+  // N = V·C + T·C + L·(12C² + 13C) + 2C for C = 16, T = 16, L = 1.
+  const n = vocab * 16 + 16 * 16 + (12 * 256 + 13 * 16) + 2 * 16;
+  assert.match(await page.textContent('#plan'), new RegExp(`${n.toLocaleString('en-US')} floats`));
+  // 6ND with D = 120 steps × 8 × 16 characters, beside GPT-3's.
+  assert.match(await page.textContent('#plan'), /GPT-3 took 3\.15 × 10²³ FLOPs/);
+  assert.match(await page.textContent('[data-plan="flops"]'), /FLOPs$/);
+
+  await page.click('#start');
+  await page.waitForSelector('body[data-train-state="done"]', { timeout: 180000 });
+  assert.equal(await step(page), 120);
+  const ev = await evals(page);
+  assert.deepEqual(ev.map((e) => e.step), [0, 40, 80, 120]);
+  // Stated margin: the validation loss falls by at least 1 nat (from about ln V = 3.1).
+  assert.ok(ev[3].val < ev[0].val - 1.0, `val ${ev[0].val} → ${ev[3].val}`);
+  finalVal = ev[3].val;
+
+  // The same run in the native CLI: the same evaluation losses, to 0.005 (the CLI prints four
+  // decimals; the kernels may sum in another order).
+  const data = path.join(tmp, 'data.txt');
+  fs.writeFileSync(data, TEXT);
+  const out = glassgpt(['train', '--data', data, '--out', path.join(tmp, 'cli.safetensors'),
+    '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch', '8', '--steps', '120',
+    '--lr', '0.01', '--min-lr', '0.001', '--warmup', '10', '--seed', '42', '--eval-every', '40', '--eval-iters', '4']);
+  const cli = out.split('\n').filter((l) => l.startsWith('step')).map((l) => l.trim().split(/\s+/)).map((w) => ({ step: Number(w[1]), train: Number(w[3]), val: Number(w[5]) }));
+  assert.deepEqual(cli.map((e) => e.step), [0, 40, 80, 120], out);
+  const diff = Math.max(...ev.flatMap((e, i) => [Math.abs(e.train - cli[i].train), Math.abs(e.val - cli[i].val)]));
+  console.log(`browser vs native CLI: largest difference in evaluation loss ${diff.toExponential(2)}`);
+  for (const [b, c] of ev.map((e, i) => [e, cli[i]])) {
+    assert.ok(Math.abs(b.train - c.train) < 5e-3 && Math.abs(b.val - c.val) < 5e-3, `step ${b.step}: browser ${b.train}/${b.val}, CLI ${c.train}/${c.val}`);
+  }
+
+  // A sample of the stated length, from the last step.
+  const sample = await page.$eval('#samples .sample', (f) => ({ step: f.dataset.step, text: f.querySelector('pre').textContent }));
+  assert.equal(sample.step, '120');
+  assert.equal([...sample.text].length, 60);
+  // Attention maps for every head, and the next character after the probe.
+  assert.equal(await page.$$eval('#attention-grid canvas', (c) => c.length), 2);
+  const next = await nextChars(page);
+  assert.equal(next.step, '120');
+  finalNext = next.probs;
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'train-done');
+
+  // The checkpoint: downloaded, read by the playground's Model in the page...
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  assert.match(download.suggestedFilename(), /^glassgpt-1L-2H-16C-step120\.safetensors$/);
+  checkpointFile = path.join(tmp, 'page.safetensors');
+  await download.saveAs(checkpointFile);
+  const bytes = [...fs.readFileSync(checkpointFile)];
+  const probe = TEXT.slice(-16); // the page's default probe: the end of the text
+  const again = await page.evaluate(async ({ bytes, probe }) => {
+    const wasm = await import(new URL('pkg/glassgpt.js', location.href).href);
+    await wasm.default();
+    const m = wasm.Model.load(new Uint8Array(bytes));
+    m.inspect(probe);
+    const probs = m.inspectProbs();
+    const vocab = [...m.vocab()];
+    return Object.fromEntries(vocab.map((c, i) => [c, probs[i]]));
+  }, { bytes, probe });
+  for (const [ch, p] of Object.entries(finalNext)) assert.ok(Math.abs(again[ch] - p) < 1e-6, `${JSON.stringify(ch)}: ${again[ch]} vs ${p}`);
+  // ...and by the CLI (`glassgpt next`, as `glassgpt sample` loads it).
+  const native = JSON.parse(glassgpt(['next', '--checkpoint', checkpointFile, '--prompt', probe, '--json']));
+  for (const [ch, p] of Object.entries(finalNext)) assert.ok(Math.abs(native[ch] - p) < 1e-4, `native ${JSON.stringify(ch)}: ${native[ch]} vs ${p}`);
+  assert.match(glassgpt(['sample', '--checkpoint', checkpointFile, '--prompt', 'To be', '--length', '20', '--seed', '1']), /^To be/);
+
+  // The calculator's key: the model's shape and the characters it trained on.
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('glassgpt.trainedModel')));
+  assert.deepEqual(stored, { n_layer: 1, n_head: 2, n_embd: 16, block_size: 16, vocab_size: vocab, tokens_trained: 120 * 8 * 16, pos_encoding: 'learned' });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a downloaded checkpoint loads to continue: the same prediction, then more training', async () => {
+  assert.ok(checkpointFile, 'needs the first test’s checkpoint');
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf({ ...RUN, steps: 40, ...LIVE })}`);
+  await paste(page, TEXT);
+  await page.setInputFiles('#load-ckpt', checkpointFile);
+  await page.waitForSelector('#resume-note:not([hidden])');
+  assert.match(await page.textContent('#resume-note'), /1 layer, 2 heads, 16 wide, context 16, a vocabulary of \d+; trained 120 steps on 15,360 characters, validation loss/);
+  assert.equal(await page.isDisabled('#f-n_embd'), true, 'the shape is the checkpoint’s');
+  const next = await nextChars(page);
+  assert.equal(next.step, 'checkpoint');
+  assert.deepEqual(next.probs, finalNext, 'the loaded model predicts exactly what the trained one did');
+  assert.equal(await page.textContent('#start'), 'Continue training');
+
+  await page.click('#start');
+  await page.waitForSelector('body[data-train-state="done"]', { timeout: 120000 });
+  const ev = await evals(page);
+  // Before its first step the continued model scores what the first run ended on.
+  assert.ok(Math.abs(ev[0].val - finalVal) < 1e-6, `${ev[0].val} vs ${finalVal}`);
+  assert.equal(ev.at(-1).step, 40);
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('glassgpt.trainedModel')));
+  assert.equal(stored.tokens_trained, (120 + 40) * 8 * 16);
+  // Resetting forgets the checkpoint: the shape is editable again.
+  await page.click('#reset');
+  assert.equal(await page.isDisabled('#f-n_embd'), false);
+  assert.equal(await page.textContent('#start'), 'Start training');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('pausing stops the steps; resuming goes on', async () => {
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf({ ...RUN, steps: 100000, ...LIVE })}`);
+  await paste(page, TEXT);
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) >= 10);
+  await page.click('#pause');
+  await page.waitForSelector('body[data-train-state="paused"]');
+  const at = await step(page);
+  await page.waitForTimeout(1500);
+  assert.equal(await step(page), at, 'no step while paused');
+  assert.equal(await page.textContent('#pause'), 'Resume');
+  assert.equal(await page.isDisabled('#f-n_layer'), true, 'a run’s config is fixed');
+  await page.click('#pause');
+  await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, at);
+  await page.click('#reset');
+  await page.waitForSelector('body[data-train-state="idle"]');
+  assert.equal(await page.textContent('[data-stat="step"]'), '–');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an invalid config or text gets a clear message beside it, and nothing starts', async () => {
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf(RUN)}`);
+  await paste(page, TEXT);
+  assert.equal(await page.isDisabled('#start'), false);
+  const cases = [
+    ['#f-n_embd', '17', 'n_head', /n_embd = 17 is not divisible by n_head = 2/],
+    ['#f-steps', '0', 'steps', /must be at least 1/],
+    ['#f-n_layer', 'two', 'n_layer', /“two” is not a number/],
+    ['#f-lr', '5', 'lr', /5 must be in \(0, 1\]/],
+    ['#f-block_size', '4096', 'batch_size', /needs about \d+ MB .* more than the page's 512 MB/],
+  ];
+  for (const [sel, text, key, message] of cases) {
+    const before = await page.inputValue(sel);
+    await page.fill(sel, text);
+    await page.waitForFunction((k) => document.getElementById(`err-${k}`).textContent !== '', key);
+    assert.match(await page.textContent(`#err-${key}`), message, `${sel} = ${text}`);
+    assert.equal(await page.getAttribute(`#f-${key}`, 'aria-invalid'), 'true');
+    assert.equal(await page.isDisabled('#start'), true);
+    await page.fill(sel, before);
+    await page.waitForFunction((k) => document.getElementById(`err-${k}`).textContent === '', key);
+  }
+  // A text too short for the context, then an empty one.
+  await paste(page, 'abc'.repeat(50));
+  await page.click('#start');
+  await page.waitForSelector('.banner.error:not([hidden])');
+  assert.match(await page.textContent('#err-text'), /150 characters is too short for block_size = 16: .* at least 171/);
+  assert.equal(await state(page), 'idle');
+  await page.fill('#paste', '');
+  await page.waitForFunction(() => /empty/.test(document.getElementById('err-text').textContent));
+  assert.match(await page.textContent('#err-text'), /^The text is empty: paste some text, upload a file or use the bundled corpus/);
+  assert.equal(await page.isDisabled('#start'), true);
+  // Files: over the size limit, and not UTF-8.
+  await page.check('#src-file');
+  await page.setInputFiles('#file', { name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(17 * 1024 * 1024, 97) });
+  await page.waitForFunction(() => /big\.txt/.test(document.getElementById('err-text').textContent));
+  assert.match(await page.textContent('#err-text'), /“big\.txt” is 17\.8 MB; the page trains on up to 16\.0 MB of text/);
+  await page.setInputFiles('#file', { name: 'latin1.txt', mimeType: 'text/plain', buffer: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]) });
+  await page.waitForFunction(() => /latin1/.test(document.getElementById('err-text').textContent));
+  assert.match(await page.textContent('#err-text'), /is not UTF-8 text/);
+  await page.setInputFiles('#file', { name: 'ok.txt', mimeType: 'text/plain', buffer: Buffer.from(TEXT) });
+  await page.waitForFunction(() => document.getElementById('err-text').textContent === '');
+  assert.equal(await page.isDisabled('#start'), false);
+  await screenshot(page, 'train-invalid');
+  // The "could not start" banner above came from the core, not from a crash.
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the config lives in the link; the page fits a phone and works from the keyboard', async () => {
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#preset=small&steps=500&source=paste`);
+  assert.equal(await page.inputValue('#f-n_embd'), '128');
+  assert.equal(await page.inputValue('#f-steps'), '500');
+  assert.equal(await page.inputValue('#f-preset'), 'custom');
+  await page.fill('#f-n_layer', '3');
+  await page.waitForFunction(() => location.hash.includes('n_layer=3'));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.inputValue('#f-n_layer'), '3');
+  assert.equal(await page.isChecked('#src-paste'), true);
+  // Every control has a label.
+  const unlabelled = await page.$$eval('input, select, textarea', (els) => els
+    .filter((e) => !(e.labels?.length) && !e.getAttribute('aria-label'))
+    .map((e) => e.id || e.outerHTML.slice(0, 60)));
+  assert.deepEqual(unlabelled, []);
+  // Tab reaches the Start button from the top of the page.
+  await page.click('h1');
+  let reached = false;
+  for (let i = 0; i < 60 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.id === 'start');
+  }
+  assert.ok(reached, 'Start is reachable by Tab');
+  await context.close();
+  assert.deepEqual(problems, []);
+
+  const phone = await openTrain(`${URL_TRAIN}#${hashOf({ ...RUN, ...LIVE })}`, { viewport: { width: 375, height: 800 } });
+  await paste(phone.page, TEXT);
+  await phone.page.click('#start');
+  await phone.page.waitForSelector('body[data-train-state="done"]', { timeout: 180000 });
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  await screenshot(phone.page, 'train-phone');
+  assert.deepEqual(phone.problems, []);
+  await phone.context.close();
+});
+
+test('cross-origin isolated, the threaded build trains too', async () => {
+  const { page, context, problems } = await openTrain(`${new URL('train.html', SITE).href}#${hashOf({ ...RUN, steps: 40, ...LIVE })}`);
+  assert.match(await page.textContent('#backend-pill'), /^threads/);
+  await paste(page, TEXT);
+  await page.click('#start');
+  await page.waitForSelector('body[data-train-state="done"]', { timeout: 120000 });
+  const ev = await evals(page);
+  assert.equal(ev.at(-1).step, 40);
+  assert.ok(ev.at(-1).val < ev[0].val);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

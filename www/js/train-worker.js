@@ -1,0 +1,350 @@
+// Training inside the model worker (worker.js spreads these handlers into its table).
+//
+// The worker keeps the text (so a 5 MB corpus crosses from the page once, or never when the
+// worker fetches it) and at most one run: a wasm TrainSession and the loop that drives it. The
+// loop takes steps in slices of about SLICE_MS and yields to the event loop between slices,
+// so 'trainPause' and 'trainReset' get in within a slice. As it goes it emits:
+//   'trainProgress'  { step, steps, losses (new since the last event), lr, gradNorm,
+//                      tokensPerSec, elapsed, eta, tokensTrained, overhead, state }
+//   'trainEval'      { step, train, val, elapsed }              every live.evalEvery steps
+//   'trainSample'    { step, prompt, text, temperature }        every live.sampleEvery steps
+//   'trainSnapshot'  { step, probe, attention, probs, wpe, similarity, shape }  every live.snapshotEvery
+//   'trainState'     { state, step, reason? }                   on every change of state
+// Tokens per second count only the time inside training steps; elapsed and the ETA count
+// everything the run does (evaluations, samples and snapshots too), pauses excluded.
+
+const SLICE_MS = 40; // a pause waits at most about this long (plus an evaluation)
+const PROGRESS_MS = 100; // at most ~10 progress events a second
+
+export const LIVE_DEFAULTS = {
+  evalEvery: 100, evalIters: 10,
+  sampleEvery: 100, sampleLength: 200, temperature: 0.8, prompt: '\n',
+  snapshotEvery: 25, probe: '',
+};
+
+export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
+  let text = null; // the text runs train on
+  let textStats = null;
+  let checkpoint = null; // bytes of a checkpoint loaded to continue, until reset
+  let loaded = null; // that checkpoint as the playground's Model, to inspect before training
+  let run = null; // { session, state, live, ... }
+
+  const setText = (t) => {
+    const stats = wasm().textStats(t); // throws for empty or too large text
+    text = t;
+    textStats = stats;
+    return stats;
+  };
+
+  /** Stops the loop of `r` and resolves once it has really stopped. */
+  async function halt(r, state) {
+    if (r.state === 'running') {
+      r.state = state;
+      await r.stopped;
+    } else {
+      r.state = state;
+    }
+  }
+
+  function setState(r, state, reason) {
+    r.state = state;
+    emit('trainState', { state, step: r.step, reason });
+  }
+
+  function snapshot(r) {
+    const t0 = performance.now();
+    const s = r.session;
+    const probeText = r.live.probe || text.slice(-r.info.block_size); // default: the end of the validation split
+    const probe = s.probe(probeText);
+    const attention = s.attentionView().slice();
+    const probs = s.probeProbs();
+    const wpe = s.wpeView().slice();
+    const similarity = new Float32Array(s.positionSimilarity());
+    r.time.snapshot += performance.now() - t0;
+    const data = { step: r.step, probe, attention, probs, wpe, similarity, shape: shapeOf(r.info) };
+    return [data, [attention.buffer, probs.buffer, wpe.buffer, similarity.buffer]];
+  }
+
+  /** What a page needs to lay a snapshot out, from an info or config object. */
+  const shapeOf = (c) => ({
+    layers: c.n_layer, heads: c.n_head, blockSize: c.block_size, nEmbd: c.n_embd, posEncoding: c.pos_encoding, vocab: c.vocab,
+  });
+
+  /** The loaded checkpoint's snapshot of `probe`, in the shape of a run's. */
+  function inspectLoaded(probe) {
+    const report = loaded.inspect(probe);
+    const attention = loaded.attentionView().slice();
+    const probs = loaded.inspectProbs();
+    const wpe = loaded.wpeView().slice();
+    const similarity = new Float32Array(loaded.positionSimilarity());
+    const data = { step: null, probe: { t: report.t, text: report.text }, attention, probs, wpe, similarity, shape: shapeOf(loaded.config()) };
+    return [data, [attention.buffer, probs.buffer, wpe.buffer, similarity.buffer]];
+  }
+
+  function emitSnapshot(r) {
+    emit('trainSnapshot', ...snapshot(r));
+  }
+
+  function evaluate(r) {
+    const t0 = performance.now();
+    const elapsed = (r.elapsedMs + (t0 - r.sliceStart)) / 1000; // of the run, up to this evaluation
+    const e = r.session.evaluate(r.live.evalIters);
+    r.time.eval += performance.now() - t0;
+    r.lastEval = e;
+    emit('trainEval', { ...e, elapsed });
+  }
+
+  function sample(r) {
+    const t0 = performance.now();
+    const { prompt, sampleLength, temperature } = r.live;
+    const out = r.session.sample(prompt, sampleLength, temperature, r.step);
+    r.time.sample += performance.now() - t0;
+    emit('trainSample', { step: r.step, prompt, text: out, temperature });
+  }
+
+  function progress(r, now) {
+    const steps = r.info.options.steps;
+    const done = r.step - r.stepAtStart;
+    const elapsed = r.elapsedMs / 1000;
+    const perStep = done > 0 ? elapsed / done : 0;
+    const stepMs = r.time.step;
+    const data = {
+      step: r.step,
+      steps,
+      losses: Float32Array.from(r.pendingLosses),
+      lr: r.lr,
+      gradNorm: r.gradNorm,
+      tokensPerSec: stepMs > 0 ? (done * r.tokensPerStep) / (stepMs / 1000) : 0,
+      elapsed,
+      eta: perStep * (steps - r.step),
+      tokensTrained: r.tokensTrained,
+      overhead: overhead(r),
+      state: r.state,
+    };
+    r.pendingLosses = [];
+    r.lastProgress = now;
+    emit('trainProgress', data, [data.losses.buffer]);
+  }
+
+  /** Time spent besides training steps, as fractions of the step time (0.02 = 2%). */
+  function overhead(r) {
+    const s = r.time.step || 1;
+    return { eval: r.time.eval / s, sample: r.time.sample / s, snapshot: r.time.snapshot / s, stepMs: r.time.step, };
+  }
+
+  async function loop(r) {
+    let release;
+    r.stopped = new Promise((resolve) => { release = resolve; });
+    try {
+      const live = r.live;
+      while (r.state === 'running') {
+        const slice0 = performance.now();
+        r.sliceStart = slice0;
+        // Steps until the slice is used up or a step is due for an evaluation, sample or snapshot.
+        for (;;) {
+          const t0 = performance.now();
+          const res = r.session.step(1);
+          const t1 = performance.now();
+          r.time.step += t1 - t0;
+          r.step = res.step;
+          r.lr = res.lr;
+          r.gradNorm = res.grad_norm;
+          r.tokensTrained = res.tokens_trained;
+          r.pendingLosses.push(...res.losses);
+          const due = res.done || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0;
+          if (due || t1 - slice0 >= SLICE_MS) break;
+        }
+        const done = r.step >= r.info.options.steps;
+        if (done || r.step % live.evalEvery === 0) evaluate(r);
+        if (done || r.step % live.sampleEvery === 0) sample(r);
+        if (done || r.step % live.snapshotEvery === 0) emitSnapshot(r);
+        const now = performance.now();
+        r.elapsedMs += now - slice0;
+        if (done || now - r.lastProgress >= PROGRESS_MS) progress(r, now);
+        if (done) {
+          setState(r, 'done');
+          emit('trainDone', doneReport(r));
+          break;
+        }
+        await yieldToEvents(); // lets pause/reset messages in
+      }
+    } catch (e) {
+      setState(r, 'error', String(e?.message ?? e));
+    } finally {
+      release();
+    }
+  }
+
+  function doneReport(r) {
+    const i = r.info;
+    return {
+      n_layer: i.n_layer, n_head: i.n_head, n_embd: i.n_embd, block_size: i.block_size, vocab_size: i.vocab_size,
+      pos_encoding: i.pos_encoding, tokens_trained: r.tokensTrained, step: r.step, val: r.lastEval?.val ?? null,
+      elapsed: r.elapsedMs / 1000, tokensPerSec: progressRate(r), overhead: overhead(r),
+    };
+  }
+
+  const progressRate = (r) => (r.time.step > 0 ? ((r.step - r.stepAtStart) * r.tokensPerStep) / (r.time.step / 1000) : 0);
+
+  function start(r) {
+    setState(r, 'running');
+    loop(r);
+  }
+
+  async function dropRun() {
+    if (!run) return;
+    const r = run;
+    run = null;
+    await halt(r, 'stopped');
+    r.session.free();
+  }
+
+  return {
+    /** Keeps `text` for training; returns its statistics (throws for empty or too large). */
+    trainSetText({ text: t }) {
+      return setText(t);
+    },
+
+    /** Fetches a text file from the site (the bundled corpus) into the worker. */
+    async trainFetchText({ url, previewChars = 2000 }) {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status}`);
+      const t = await res.text();
+      return { ...setText(t), preview: t.slice(0, previewChars) };
+    },
+
+    /** Checks options against the current text's vocabulary; the run's N, D, 6ND and memory. */
+    trainPlan({ options, vocabSize }) {
+      return wasm().trainPlan(options, vocabSize ?? textStats?.vocab_size ?? 65);
+    },
+
+    /** The limits and defaults the page states. */
+    trainLimits() {
+      return { ...wasm().trainLimits(), live: LIVE_DEFAULTS };
+    },
+
+    /**
+     * Reads a checkpoint to continue from (kept until trainReset or trainForgetCheckpoint).
+     * Returns its shape and metadata and, loaded as the playground's Model, its attention and
+     * next-character distribution on `probe` (default: the end of the text).
+     */
+    async trainLoadCheckpoint({ bytes, probe = '' }) {
+      const b = new Uint8Array(bytes);
+      const info = wasm().checkpointInfo(b); // throws, saying what is wrong with the file
+      await dropRun();
+      const model = wasm().Model.load(b);
+      loaded?.free();
+      loaded = model;
+      checkpoint = b;
+      const [snap, buffers] = inspectLoaded(probe || (text ?? '').slice(-info.block_size));
+      return transferable({ info, snapshot: snap }, buffers);
+    },
+
+    /** Forgets a loaded checkpoint: the next run starts from a fresh model. */
+    trainForgetCheckpoint() {
+      checkpoint = null;
+      loaded?.free();
+      loaded = null;
+      return true;
+    },
+
+    /**
+     * Starts a run on the current text (continuing the loaded checkpoint, if any) and returns
+     * its info at once; the loop then runs and reports through events. An old run is dropped.
+     */
+    async trainStart({ options, live = {} }) {
+      if (text === null) throw new Error('text: choose a text first');
+      live = { ...LIVE_DEFAULTS, ...live };
+      for (const k of ['evalEvery', 'sampleEvery', 'snapshotEvery', 'evalIters']) {
+        const v = live[k];
+        if (!Number.isInteger(v) || v < 1) throw new Error(`${k}: ${v} must be a whole number of at least 1`);
+      }
+      await dropRun();
+      const w = wasm();
+      const session = checkpoint
+        ? w.TrainSession.fromCheckpoint(checkpoint, text, options)
+        : new w.TrainSession(text, options);
+      const info = session.info();
+      const r = {
+        session, info, live, state: 'ready',
+        step: 0, stepAtStart: 0, lr: 0, gradNorm: 0, tokensTrained: info.tokens_trained,
+        tokensPerStep: info.options.batch_size * info.block_size,
+        pendingLosses: [], lastProgress: 0, elapsedMs: 0, lastEval: null,
+        time: { step: 0, eval: 0, sample: 0, snapshot: 0 },
+        stopped: Promise.resolve(),
+      };
+      run = r;
+      // Where the run starts from: its evaluation, sample and attention before any step.
+      const t0 = performance.now();
+      r.sliceStart = t0;
+      evaluate(r);
+      sample(r);
+      emitSnapshot(r);
+      r.elapsedMs += performance.now() - t0;
+      start(r);
+      return info;
+    },
+
+    /** Pauses after the current slice; resolves with the step it stopped at. */
+    async trainPause() {
+      if (!run) return { state: 'none', step: 0 };
+      if (run.state === 'running') {
+        await halt(run, 'paused');
+        progress(run, performance.now());
+        setState(run, 'paused');
+      }
+      return { state: run.state, step: run.step };
+    },
+
+    /** Resumes a paused run. */
+    trainResume() {
+      if (!run) throw new Error('there is no run to resume: start one');
+      if (run.state === 'paused') start(run);
+      return { state: run.state, step: run.step };
+    },
+
+    /** Stops and forgets the run and any loaded checkpoint. */
+    async trainReset() {
+      await dropRun();
+      checkpoint = null;
+      loaded?.free();
+      loaded = null;
+      return true;
+    },
+
+    /** The run's model now, as safetensors bytes (moved to the page). */
+    trainCheckpoint() {
+      if (!run) throw new Error('there is no model yet: start training first');
+      const bytes = run.session.checkpoint();
+      return transferable({ bytes, step: run.step, tokensTrained: run.tokensTrained }, [bytes.buffer]);
+    },
+
+    /** Attention, next-character distribution and positions for `probe` now (e.g. while paused). */
+    trainProbe({ probe }) {
+      if (run) {
+        run.live.probe = probe ?? run.live.probe;
+        return transferable(...snapshot(run));
+      }
+      if (loaded) return transferable(...inspectLoaded(probe || (text ?? '').slice(-loaded.config().block_size)));
+      throw new Error('there is no model yet: start training first');
+    },
+
+    /** Changes what the live views show (probe text, sample prompt, temperature) mid-run. */
+    trainLive({ live }) {
+      if (run) Object.assign(run.live, live);
+      return true;
+    },
+
+    /** A sample now from the run's model. */
+    trainSample({ prompt = '\n', length = 200, temperature = 0.8, seed = 0 }) {
+      if (!run) throw new Error('there is no model yet: start training first');
+      return { text: run.session.sample(prompt, length, temperature, seed) };
+    },
+
+    /** The run's state and counters. */
+    trainStatus() {
+      if (!run) return { state: 'none', step: 0 };
+      return { state: run.state, step: run.step, steps: run.info.options.steps, tokensTrained: run.tokensTrained, overhead: overhead(run) };
+    },
+  };
+}

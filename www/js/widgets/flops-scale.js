@@ -1,0 +1,46 @@
+// This run's training compute beside GPT-3's on one logarithmic axis, from 10^6 to 10^24
+// FLOPs: how far a page-sized model is from the real thing, in one picture.
+import { svg } from './svg.js';
+
+const LO = 6, HI = 24; // exponents of the axis
+
+export class FlopsScale {
+  constructor(container) {
+    this.container = container;
+    this.data = null;
+    new ResizeObserver(() => this.data && this.draw()).observe(container);
+  }
+
+  /** `run` and `gpt3` are FLOPs; labels are shown beside the marks. */
+  update(data) {
+    this.data = data;
+    this.draw();
+  }
+
+  draw() {
+    const { run, gpt3, runLabel, gpt3Label } = this.data;
+    const W = Math.max(260, this.container.clientWidth || 480);
+    const H = 74;
+    const m = { left: 10, right: 10 };
+    const x = (v) => m.left + ((Math.log10(Math.max(v, 10 ** LO)) - LO) / (HI - LO)) * (W - m.left - m.right);
+    const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart-svg flops-scale', role: 'img',
+      'aria-label': `Training compute on a log scale: this run ${runLabel}, GPT-3 ${gpt3Label}` });
+    g.append(svg('line', { x1: x(10 ** LO), x2: x(10 ** HI), y1: 40, y2: 40, stroke: '#cfd5df', 'stroke-width': 2 }));
+    for (let k = LO; k <= HI; k += 3) {
+      g.append(svg('line', { x1: x(10 ** k), x2: x(10 ** k), y1: 36, y2: 44, stroke: '#cfd5df' }));
+      g.append(svg('text', { x: x(10 ** k), y: 58, 'text-anchor': 'middle', class: 'tick' }, pow10(k)));
+    }
+    const mark = (v, colour, label, above) => {
+      const cx = x(v);
+      g.append(svg('circle', { cx, cy: 40, r: 6, fill: colour }));
+      const anchor = cx < W * 0.2 ? 'start' : cx > W * 0.8 ? 'end' : 'middle';
+      g.append(svg('text', { x: cx, y: above ? 22 : 72, 'text-anchor': anchor, class: 'callout' }, label));
+    };
+    mark(gpt3, '#c2621b', `GPT-3: ${gpt3Label}`, true);
+    mark(run, '#2a6fdb', `this run: ${runLabel}`, true);
+    this.container.replaceChildren(g);
+  }
+}
+
+const SUP = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+const pow10 = (k) => `10${[...String(k)].map((c) => SUP[c]).join('')}`;
