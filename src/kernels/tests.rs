@@ -1,6 +1,6 @@
 //! Every fast backend, and every micro-kernel this machine runs, against the scalar reference
 //! on shapes chosen to hit each edge of the tiling: 1×1×1, non-multiples of every tile size,
-//! K across a KC block boundary, N across NC, M across MC, the M ≤ 4 dot-product path, and
+//! K across a KC block boundary, N across NC, M across MC, the M ≤ 8 dot-product path, and
 //! empty dimensions. Backward products accumulate into buffers that already hold values, and
 //! the forward must overwrite an output pre-filled with NaN.
 
@@ -18,7 +18,8 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (1, 300, 70),   // generation: one row, dot-product path with a K tail and an N tail
     (1, 64, 257),   // one row, many columns (parallel column split)
     (3, 257, 301),  // a few rows: still the dot-product path
-    (5, 3, 2),      // just above the dot-product path, smaller than every tile
+    (8, 40, 9),     // the largest dot-product case
+    (9, 3, 2),      // just above the dot-product path, smaller than every tile
     (6, 16, 8),     // exactly one 6x8 tile
     (8, 32, 32),    // exactly one 8x32 tile
     (13, 300, 37),  // K crosses a KC = 256 block
