@@ -24,6 +24,11 @@
 //!
 //! Edge tiles (m or n not a multiple of the tile) run the same micro-kernel into a local tile
 //! and copy back the valid part; packed panels are zero-padded so no stale value is read.
+//!
+//! With the `threads` feature, [`gemm_par`] runs the same nest with two loops spread over
+//! rayon's pool: the packing of B̃ (split by panels; the packed block is then shared by every
+//! worker) and the rows of C (split into one block of whole micro-tiles per worker, each
+//! packing its own Ã). Workers write disjoint rows of C, so there is no reduction.
 
 use std::cell::RefCell;
 use std::thread::LocalKey;
@@ -31,9 +36,9 @@ use std::thread::LocalKey;
 use super::micro::MicroKernel;
 
 /// Depth of a packed block (floats of K per panel): a B̃ micro-panel is KC × NR floats and
-/// must sit in L1 with room to spare (256 × 16 × 4 B = 16 KiB).
+/// must sit in L1 with room to spare (256 × 8 × 4 B = 8 KiB in wasm, 32 KiB for AVX-512's NR = 32).
 const KC: usize = 256;
-/// Rows of A packed at once (rounded down to a multiple of MR): Ã = MC × KC floats ≈ 96-128 KiB, L2.
+/// Rows of A packed at once (rounded down to a multiple of MR): Ã = MC × KC floats ≈ 120 KiB, L2.
 const MC: usize = 120;
 /// Columns of B packed at once: B̃ = KC × NC floats = 1 MiB, L2/L3.
 const NC: usize = 1024;

@@ -21,7 +21,12 @@ use super::Kernels;
 
 /// Products smaller than this many multiply-adds run on the calling thread: below it the
 /// pool's wake-up (a few µs) costs more than the second core gives.
-const PAR_MIN_MACS: usize = 1 << 16;
+const PAR_MIN_MACS: u64 = 1 << 16;
+
+/// Multiply-adds of an (M, K) × (N, K)ᵀ product, in u64 (M·N·K overflows wasm32's usize at 2048³).
+fn macs(m: usize, k: usize, n: usize) -> u64 {
+    m as u64 * k as u64 * n as u64
+}
 
 /// The threaded backend. Uses whatever pool rayon's global registry has; `best()` only picks it
 /// when that pool has more than one thread.
@@ -44,13 +49,14 @@ impl Kernels for Threads {
         assert_shapes("matmul_forward", out.len(), inp.len(), weight.len(), bias.map(<[f32]>::len), m, k, n);
         let uk = micro::select();
         let threads = rayon::current_num_threads();
-        if threads == 1 || m * n * k < PAR_MIN_MACS || n == 0 {
+        if threads == 1 || macs(m, k, n) < PAR_MIN_MACS {
             return simd::forward(uk, out, inp, weight, bias, m, k, n);
         }
         if m <= GEMV_MAX_M {
             // One row at a time, its columns split: each worker streams its own rows of W.
+            // (k, n > 0 here: the product has at least PAR_MIN_MACS multiply-adds.)
             let per = n.div_ceil(threads).div_ceil(4) * 4;
-            for (x, row) in inp.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(n)) {
+            for (x, row) in inp.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
                 row.par_chunks_mut(per).enumerate().for_each(|(b, cols)| gemm::gemv_cols(uk, cols, x, weight, bias, b * per, k));
             }
             return;
@@ -74,7 +80,7 @@ impl Kernels for Threads {
         assert_backward_shapes(dinp, dweight, dbias.as_deref(), dout, inp, weight, m, k, n);
         let uk = micro::select();
         let threads = rayon::current_num_threads();
-        if threads == 1 || m * n * k < PAR_MIN_MACS {
+        if threads == 1 || macs(m, k, n) < PAR_MIN_MACS {
             simd::backward_dinp(uk, dinp, dout, weight, m, k, n);
             simd::backward_dweight(uk, dweight, dout, inp, m, k, n);
         } else {
