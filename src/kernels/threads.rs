@@ -19,9 +19,9 @@ use super::scalar::assert_shapes;
 use super::simd::{self, assert_backward_shapes};
 use super::Kernels;
 
-/// Products smaller than this many multiply-adds run on the calling thread: below it the
-/// pool's wake-up (a few µs) costs more than the second core gives.
-const PAR_MIN_MACS: u64 = 1 << 16;
+/// Products smaller than this many multiply-adds run on the calling thread: waking the pool
+/// costs microseconds, and 64³ (0.26 M multiply-adds, ~5 µs on one core) ran slower split.
+const PAR_MIN_MACS: u64 = 1 << 20;
 
 /// Multiply-adds of an (M, K) × (N, K)ᵀ product, in u64 (M·N·K overflows wasm32's usize at 2048³).
 fn macs(m: usize, k: usize, n: usize) -> u64 {
