@@ -1,4 +1,4 @@
-//! The single-thread fast backend: the packed GEMM of [`super::gemm`] with the best
+//! The single-thread fast backend: the packed GEMM of `gemm` with the best
 //! micro-kernel this machine runs (wasm simd128 in the browser; AVX-512, AVX2+FMA or SSE2 on
 //! x86-64, chosen at run time; autovectorised loops elsewhere).
 

@@ -2,11 +2,11 @@
 //! pool. Natively that is an ordinary thread pool; in the threaded wasm build it is
 //! wasm-bindgen-rayon's pool of Web Workers.
 //!
-//! The three products all run the packed GEMM in parallel ([`gemm::gemm_par`]): the rows of the
+//! The three products all run the packed GEMM in parallel (`gemm::gemm_par`): the rows of the
 //! output are split, so no two workers ever write the same float and no reduction is needed:
 //! - forward `out (M, N)` and `dinp (M, K)`: blocks of M;
 //! - `dweight (N, K)`: blocks of N (its rows), each worker reading all of `dout` and `inp`;
-//! - forward with M ≤ [`GEMV_MAX_M`] (generation): blocks of columns of each output row.
+//! - forward with M ≤ 8 (`GEMV_MAX_M`, generation): blocks of columns of each output row.
 //!
 //! Each block of the B operand is packed once, by all workers together, and shared; each
 //! worker packs its own rows of A.
