@@ -17,7 +17,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// (M, K, N): 1×1×1, tile non-multiples (the wasm tile is 6×8), the M ≤ 4 dot-product path,
+/// (M, K, N): 1×1×1, tile non-multiples (the wasm tile is 4×8), the M ≤ 8 dot-product path,
 /// K across a KC = 256 block, M across MC, N across NC = 1024, and empty dimensions.
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
@@ -25,8 +25,9 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (65, 129, 33),
     (1, 300, 70),
     (3, 257, 301),
-    (5, 3, 2),
-    (6, 16, 8),
+    (8, 40, 9),
+    (9, 3, 2),
+    (12, 16, 16),
     (13, 300, 37),
     (130, 70, 45),
     (9, 5, 1100),

@@ -24,22 +24,30 @@
 //!
 //! Edge tiles (m or n not a multiple of the tile) run the same micro-kernel into a local tile
 //! and copy back the valid part; packed panels are zero-padded so no stale value is read.
+//!
+//! With the `threads` feature, [`gemm_par`] runs the same nest with two loops spread over
+//! rayon's pool: the packing of B̃ (split by panels; the packed block is then shared by every
+//! worker) and the rows of C (split into one block of whole micro-tiles per worker, each
+//! packing its own Ã). Workers write disjoint rows of C, so there is no reduction.
 
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 use super::micro::MicroKernel;
 
 /// Depth of a packed block (floats of K per panel): a B̃ micro-panel is KC × NR floats and
-/// must sit in L1 with room to spare (256 × 16 × 4 B = 16 KiB).
+/// must sit in L1 with room to spare (256 × 8 × 4 B = 8 KiB in wasm, 32 KiB for AVX-512's NR = 32).
 const KC: usize = 256;
-/// Rows of A packed at once (rounded down to a multiple of MR): Ã = MC × KC floats ≈ 96-128 KiB, L2.
+/// Rows of A packed at once (rounded down to a multiple of MR): Ã = MC × KC floats ≈ 120 KiB, L2.
 const MC: usize = 120;
 /// Columns of B packed at once: B̃ = KC × NC floats = 1 MiB, L2/L3.
 const NC: usize = 1024;
 
-/// Forward products with at most this many rows take the dot-product path: packing W costs
-/// as much as ~this many rows of arithmetic, and KV-cached generation runs M = 1.
-pub(crate) const GEMV_MAX_M: usize = 4;
+/// Forward products with at most this many rows take the dot-product path (KV-cached
+/// generation runs M = 1). Packing W (a transpose) costs as much as a dozen rows of arithmetic:
+/// natively (AVX-512) the dot path ran 1×128×384 and 4×128×384 at ~24 GFLOPS where the packed
+/// path managed 9 at M = 5, 14 at M = 8 and 23 at M = 16.
+pub(crate) const GEMV_MAX_M: usize = 8;
 
 /// A read-only matrix view: element (r, c) is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy)]
@@ -73,22 +81,51 @@ impl<'a> MatRef<'a> {
     }
 }
 
-/// Pack buffers, one pair per thread (each rayon worker packs its own), grown on first use and
-/// then reused: a training step makes hundreds of GEMM calls and none of them allocates.
-struct Scratch {
-    a: Vec<f32>, // (MC / MR, KC, MR) at most
-    b: Vec<f32>, // (NC / NR, KC, NR) at most
-}
-
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { a: Vec::new(), b: Vec::new() }) };
+    /// This thread's Ã buffer, (MC / MR, KC, MR) at most. Grown on first use, then reused:
+    /// a training step makes hundreds of GEMM calls and none of them allocates.
+    static PACK_A: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// This thread's B̃ buffer, (NC / NR, KC, NR) at most. In a parallel GEMM the calling
+    /// thread's B̃ is packed by all workers together and then read by all of them.
+    static PACK_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `C (m, n) += A (m, k) · B (k, n)`; C is row-major with row stride `ldc`.
-///
-/// Panics (a bug, not bad input: the model sizes every buffer) when a view is too short.
+/// Runs `f` on this thread's pack buffer `key`, grown to at least `len` floats. If the buffer
+/// is already in use on this thread (a rayon worker that, while waiting inside a parallel
+/// GEMM, picks up another GEMM's task), `f` gets a fresh buffer instead of a panic.
+fn with_pack<R>(key: &'static LocalKey<RefCell<Vec<f32>>>, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
+
+/// `C (m, n) += A (m, k) · B (k, n)` on the calling thread; C is row-major with row stride
+/// `ldc`. Panics (a bug, not bad input: the model sizes every buffer) when a view is too short.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(uk: &MicroKernel, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize) {
+    gemm_parts(uk, m, n, k, a, b, c, ldc, 1);
+}
+
+/// [`gemm`] across rayon's pool: each (KC, NC) block of B is packed once, its panels split
+/// across the workers, and read by all of them; the rows of C are split into `parts` equal
+/// blocks of whole micro-tiles, each packing its own rows of A. No two workers write the
+/// same float of C, so there is no reduction.
+#[cfg(feature = "threads")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_par(uk: &MicroKernel, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, parts: usize) {
+    gemm_parts(uk, m, n, k, a, b, c, ldc, parts.max(1));
+}
+
+/// The loop nest of the module docs, with the B̃ packing and the row blocks run on `parts`
+/// workers (1: all on the calling thread, no rayon).
+#[allow(clippy::too_many_arguments)]
+fn gemm_parts(uk: &MicroKernel, m: usize, n: usize, k: usize, a: MatRef, b: MatRef, c: &mut [f32], ldc: usize, parts: usize) {
     if m == 0 || n == 0 || k == 0 {
         return;
     }
@@ -98,46 +135,74 @@ pub(crate) fn gemm(uk: &MicroKernel, m: usize, n: usize, k: usize, a: MatRef, b:
     let (mr, nr) = (uk.mr, uk.nr);
     let mc = (MC / mr).max(1) * mr;
     let nc = NC.div_ceil(nr) * nr;
-    SCRATCH.with(|cell| {
-        // Re-entrance cannot happen (gemm calls nothing that calls gemm), but a fresh buffer
-        // is a better answer than a panic if it ever does.
-        let mut fresh = None;
-        let mut guard = cell.try_borrow_mut().ok();
-        let s = match guard.as_deref_mut() {
-            Some(s) => s,
-            None => fresh.insert(Scratch { a: Vec::new(), b: Vec::new() }),
-        };
-        grow(&mut s.a, mc * KC.min(k));
-        grow(&mut s.b, nc.min(n.div_ceil(nr) * nr) * KC.min(k));
+    let c = &mut c[..(m - 1) * ldc + n];
+    with_pack(&PACK_B, nc.min(n.div_ceil(nr) * nr) * KC.min(k), |b_buf| {
         for jc in (0..n).step_by(nc) {
             let ncb = nc.min(n - jc);
             for pc in (0..k).step_by(KC) {
                 let kcb = KC.min(k - pc);
                 // B̃: the (kcb, ncb) block of B as NR-wide column panels = panels of Bᵀ's rows.
-                (uk.pack_b)(&mut s.b, b.t(), jc, ncb, pc, kcb);
-                for ic in (0..m).step_by(mc) {
-                    let mcb = mc.min(m - ic);
-                    (uk.pack_a)(&mut s.a, a, ic, mcb, pc, kcb);
-                    for jr in (0..ncb).step_by(nr) {
-                        let nrb = nr.min(ncb - jr);
-                        let b_panel = &s.b[jr * kcb..(jr + nr) * kcb]; // (kcb, NR)
-                        for ir in (0..mcb).step_by(mr) {
-                            let mrb = mr.min(mcb - ir);
-                            let a_panel = &s.a[ir * kcb..(ir + mr) * kcb]; // (kcb, MR)
-                            let c0 = (ic + ir) * ldc + jc + jr;
-                            if mrb == mr && nrb == nr {
-                                // SAFETY: panels hold kcb·MR and kcb·NR floats; the tile's last
-                                // element (c0 + (mr-1)·ldc + nr-1) ≤ (m-1)·ldc + n-1 < c.len().
-                                unsafe { (uk.tile)(kcb, a_panel.as_ptr(), b_panel.as_ptr(), c.as_mut_ptr().add(c0), ldc) };
-                            } else {
-                                edge_tile(uk, kcb, a_panel, b_panel, &mut c[c0..], ldc, mrb, nrb);
-                            }
+                let b_pack = &mut b_buf[..ncb.div_ceil(nr) * nr * kcb];
+                for_each_block(b_pack, nr * kcb, ncb.div_ceil(nr), 1, parts, |p0, panels| {
+                    (uk.pack_b)(panels, b.t(), jc + p0 * nr, (ncb - p0 * nr).min(panels.len() / kcb), pc, kcb);
+                });
+                let b_pack: &[f32] = b_pack;
+                // Row blocks of C, each with its own Ã.
+                for_each_block(c, ldc, m, mr, parts, |r0, c_rows| {
+                    let rows = (m - r0).min(c_rows.len().div_ceil(ldc));
+                    with_pack(&PACK_A, mc * kcb, |a_pack| {
+                        for ic in (0..rows).step_by(mc) {
+                            let mcb = mc.min(rows - ic);
+                            (uk.pack_a)(a_pack, a, r0 + ic, mcb, pc, kcb);
+                            macro_kernel(uk, mcb, ncb, kcb, a_pack, b_pack, &mut c_rows[ic * ldc + jc..], ldc);
                         }
-                    }
-                }
+                    });
+                });
             }
         }
     });
+}
+
+/// Splits `buf` into at most `blocks` runs of whole `unit`s (`units` of them in all, the last
+/// possibly short), each run a multiple of `align` units except the last, dealing the units
+/// out as evenly as that allows, and runs `f(first_unit, run)` on each: in parallel on rayon's
+/// pool when there is more than one run.
+fn for_each_block(buf: &mut [f32], unit: usize, units: usize, align: usize, blocks: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    let per = units.div_ceil(align).div_ceil(blocks.max(1)) * align; // units per run
+    if per >= units {
+        return f(0, buf);
+    }
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        buf.par_chunks_mut(per * unit).enumerate().for_each(|(i, run)| f(i * per, run));
+    }
+    #[cfg(not(feature = "threads"))]
+    buf.chunks_mut(per * unit).enumerate().for_each(|(i, run)| f(i * per, run));
+}
+
+/// Ã (mcb, kcb) · B̃ (kcb, ncb) added into `c` (mcb rows from its start, row stride ldc):
+/// the jr / ir loops over micro-tiles.
+#[allow(clippy::too_many_arguments)]
+fn macro_kernel(uk: &MicroKernel, mcb: usize, ncb: usize, kcb: usize, a_pack: &[f32], b_pack: &[f32], c: &mut [f32], ldc: usize) {
+    let (mr, nr) = (uk.mr, uk.nr);
+    assert!(c.len() >= (mcb - 1) * ldc + ncb, "macro_kernel: C block too short");
+    for jr in (0..ncb).step_by(nr) {
+        let nrb = nr.min(ncb - jr);
+        let b_panel = &b_pack[jr * kcb..(jr + nr) * kcb]; // (kcb, NR)
+        for ir in (0..mcb).step_by(mr) {
+            let mrb = mr.min(mcb - ir);
+            let a_panel = &a_pack[ir * kcb..(ir + mr) * kcb]; // (kcb, MR)
+            let c0 = ir * ldc + jr;
+            if mrb == mr && nrb == nr {
+                // SAFETY: panels hold kcb·MR and kcb·NR floats; the tile's last element,
+                // c0 + (mr-1)·ldc + nr-1 ≤ (mcb-1)·ldc + ncb-1, is inside c (asserted above).
+                unsafe { (uk.tile)(kcb, a_panel.as_ptr(), b_panel.as_ptr(), c.as_mut_ptr().add(c0), ldc) };
+            } else {
+                edge_tile(uk, kcb, a_panel, b_panel, &mut c[c0..], ldc, mrb, nrb);
+            }
+        }
+    }
 }
 
 /// A partial tile (mrb ≤ MR rows, nrb ≤ NR columns): the full micro-kernel into a local
@@ -161,13 +226,6 @@ fn edge_tile(uk: &MicroKernel, kc: usize, a_panel: &[f32], b_panel: &[f32], c: &
         for (cij, t) in row.iter_mut().zip(&tile[i * uk.nr..]) {
             *cij += t;
         }
-    }
-}
-
-/// Grows a pack buffer to at least `len` floats (never shrinks: the next call reuses it).
-fn grow(buf: &mut Vec<f32>, len: usize) {
-    if buf.len() < len {
-        buf.resize(len, 0.0);
     }
 }
 
@@ -266,3 +324,33 @@ pub(crate) fn add_bias_grad(dbias: &mut [f32], dout: &[f32], n: usize) {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs cover every unit exactly once, start where they say, and all but the last are
+    /// whole multiples of `align`, with no more runs than asked for.
+    #[test]
+    fn blocks_cover_every_unit_once() {
+        for (units, unit, align, blocks) in [(1, 3, 6, 2), (7, 2, 6, 2), (12, 1, 6, 2), (13, 4, 8, 3), (2048, 1, 14, 2), (65, 5, 14, 4), (10, 7, 1, 4)] {
+            let mut buf: Vec<f32> = vec![0.0; units * unit];
+            let seen = std::sync::Mutex::new(Vec::new());
+            for_each_block(&mut buf, unit, units, align, blocks, |u0, run| {
+                run.iter_mut().for_each(|v| *v += 1.0);
+                seen.lock().unwrap().push((u0, run.len() / unit));
+            });
+            assert!(buf.iter().all(|&v| v == 1.0), "{units} units: not covered exactly once");
+            let mut runs = seen.into_inner().unwrap();
+            runs.sort();
+            assert!(runs.len() <= blocks, "{units} units: {} runs for {blocks} blocks", runs.len());
+            let mut next = 0;
+            for (i, &(u0, len)) in runs.iter().enumerate() {
+                assert_eq!(u0, next, "{units} units: run {i} starts at {u0}");
+                assert!(i + 1 == runs.len() || len % align == 0, "{units} units: run {i} has {len} units, align {align}");
+                next += len;
+            }
+            assert_eq!(next, units);
+        }
+    }
+}

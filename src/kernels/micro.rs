@@ -16,7 +16,11 @@
 //! for itself and its scheduler stretches live ranges, so a 6×8 tile (15 registers) spills an
 //! accumulator to the stack, and the store-to-load round trip sits on that accumulator's
 //! dependency chain: measured in Chromium 156 with relaxed SIMD, 6×8 ran at ~33 GFLOPS and 4×8
-//! at ~45 (kernel alone, L1-resident panels). Unrolling the k loop spilled too and ran slower.
+//! at ~45 (kernel alone, L1-resident panels). Also measured and rejected: unrolling the k loop
+//! by 2 or 4 (~34: more live values, spills), XNNPACK's "splat" form, one v128 load of the four
+//! rows' A values and lane shuffles (~40), and 5×8 (~32, erratic from run to run). Without
+//! relaxed SIMD every flavour tops out at ~27 GFLOPS: a multiply and an add are two
+//! instructions on the two FMA ports, so 8 flop/cycle instead of 16.
 //!
 //! Why explicit intrinsics rather than arrays LLVM autovectorises: LLVM keeps a large
 //! accumulator array in memory (an 8×32 f32 array ran at ~1 GFLOPS as stack traffic), while

@@ -13,7 +13,7 @@
 //!
 //! Code map: `gemm` holds the one packed GEMM (`C += A·B` through strides) that serves
 //! all three products, `micro` its per-instruction-set inner loops (wasm simd128, and a
-//! portable twin compiled for AVX-512 / AVX2+FMA / SSE2 natively), [`bench`] the timing used
+//! portable twin compiled for AVX-512 / AVX2+FMA / SSE2 natively), [`bench`](mod@bench) the timing used
 //! by the native bench and the bench page.
 
 pub mod bench;

@@ -1,4 +1,4 @@
-//! The single-thread fast backend: the packed GEMM of [`super::gemm`] with the best
+//! The single-thread fast backend: the packed GEMM of `gemm` with the best
 //! micro-kernel this machine runs (wasm simd128 in the browser; AVX-512, AVX2+FMA or SSE2 on
 //! x86-64, chosen at run time; autovectorised loops elsewhere).
 
@@ -69,17 +69,9 @@ pub(crate) fn backward_dinp(uk: &MicroKernel, dinp: &mut [f32], dout: &[f32], we
     gemm::gemm(uk, m, k, n, MatRef::rows(dout, n), MatRef::rows(weight, k), dinp, k);
 }
 
-/// `dweight (n, k) += dout (m, n)ᵀ · inp (m, k)`; `dweight` may be a block of rows
-/// `j0 ..` of the whole (the threaded backend splits N this way), `dout` is always whole.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn backward_dweight_rows(uk: &MicroKernel, dweight: &mut [f32], dout: &[f32], inp: &[f32], j0: usize, rows: usize, m: usize, k: usize, n: usize) {
-    let dout_t = MatRef::transposed(&dout[j0.min(dout.len())..], n); // (rows, m) view of doutᵀ
-    gemm::gemm(uk, rows, k, m, dout_t, MatRef::rows(inp, k), dweight, k);
-}
-
 /// `dweight (n, k) += dout (m, n)ᵀ · inp (m, k)`.
 pub(crate) fn backward_dweight(uk: &MicroKernel, dweight: &mut [f32], dout: &[f32], inp: &[f32], m: usize, k: usize, n: usize) {
-    backward_dweight_rows(uk, dweight, dout, inp, 0, n, m, k, n);
+    gemm::gemm(uk, n, k, m, MatRef::transposed(dout, n), MatRef::rows(inp, k), dweight, k);
 }
 
 /// The shape checks of [`Kernels::matmul_backward`], shared by the fast backends.

@@ -1,6 +1,6 @@
 //! Every fast backend, and every micro-kernel this machine runs, against the scalar reference
 //! on shapes chosen to hit each edge of the tiling: 1×1×1, non-multiples of every tile size,
-//! K across a KC block boundary, N across NC, M across MC, the M ≤ 4 dot-product path, and
+//! K across a KC block boundary, N across NC, M across MC, the M ≤ 8 dot-product path, and
 //! empty dimensions. Backward products accumulate into buffers that already hold values, and
 //! the forward must overwrite an output pre-filled with NaN.
 
@@ -15,17 +15,21 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (7, 13, 5),
     (65, 129, 33),
-    (1, 300, 70),   // generation: one row, dot-product path with a K tail and an N tail
-    (1, 64, 257),   // one row, many columns (parallel column split)
-    (3, 257, 301),  // a few rows: still the dot-product path
-    (5, 3, 2),      // just above the dot-product path, smaller than every tile
-    (6, 16, 8),     // exactly one 6x8 tile
-    (8, 32, 32),    // exactly one 8x32 tile
-    (13, 300, 37),  // K crosses a KC = 256 block
-    (130, 70, 45),  // M crosses an MC block
-    (9, 5, 1100),   // N crosses an NC = 1024 block
-    (130, 513, 67), // all three at once, above the threaded cut-off
-    (64, 128, 192), // a small model layer
+    (1, 300, 70),    // generation: one row, dot-product path with a K tail and an N tail
+    (1, 64, 257),    // one row, many columns
+    (1, 1030, 1030), // one row, enough work for the threaded column split
+    (5, 700, 301),   // a few rows, threaded column split row by row
+    (3, 257, 301),   // a few rows: still the dot-product path
+    (8, 40, 9),      // the largest dot-product case
+    (9, 3, 2),       // just above the dot-product path, smaller than every tile
+    (12, 16, 16),    // whole tiles: 6x8 (SSE2), 6x16 (AVX2), 4x8 (wasm, portable)
+    (14, 32, 32),    // exactly one 14x32 tile (AVX-512)
+    (13, 300, 37),   // K crosses a KC = 256 block
+    (130, 70, 45),   // M crosses an MC block
+    (9, 5, 1100),    // N crosses an NC = 1024 block
+    (130, 513, 67),  // all three at once, above the threaded cut-off (2^20 multiply-adds)
+    (700, 40, 65),   // threaded, N = 65 like the head: ragged row blocks of dweight
+    (64, 128, 192),  // a small model layer
     (0, 4, 3),
     (4, 0, 3),
     (7, 0, 9),
