@@ -11,10 +11,11 @@
 //! | [`simd::Simd`]      | "simd128" / "simd" | packed, register-blocked GEMM on one thread            |
 //! | `threads::Threads`  | "threads"          | the same kernels split across rayon's pool (`threads`) |
 //!
-//! Code map: `gemm` holds the one packed GEMM (`C += A·B` through strides) that serves
-//! all three products, `micro` its per-instruction-set inner loops (wasm simd128, and a
-//! portable twin compiled for AVX-512 / AVX2+FMA / SSE2 natively), [`bench`](mod@bench) the timing used
-//! by the native bench and the bench page.
+//! Code map: `gemm` holds the one packed GEMM (`C += A·B` through strides) that serves all
+//! three products, sequential or across rayon's pool; `micro` its inner loops, written once
+//! over a small SIMD-register trait and instantiated for wasm simd128 (optionally relaxed-SIMD
+//! FMA) and, natively, AVX-512 / AVX2+FMA / SSE2 picked at run time; [`bench`](mod@bench) the
+//! timing used by the native bench (`src/bin/bench.rs`) and the bench page.
 
 pub mod bench;
 mod gemm;
