@@ -1,6 +1,6 @@
 //! Training and generation speed of the default 4-layer, 4-head, C = 128, T = 128 model.
 //!
-//! `cargo bench --bench model [-- none|scalar|best ...]` prints, per kernel backend, the
+//! `cargo bench --bench model [--features threads] [-- none|scalar|simd|threads|best ...]` prints, per kernel backend, the
 //! milliseconds of each part of a B = 16, T = 128 training step, training tokens/s, and
 //! generation tokens/s (a 64-character prompt, then 256 sampled characters with nanoGPT's
 //! sliding window, then 256 more with `overflow_keep = 64`). The "none" backend runs with
@@ -103,5 +103,11 @@ fn main() {
     }
     if want("scalar") {
         bench(&Scalar, 2, 64);
+    }
+    // The fast backends of this build: "simd", and "threads" with `--features threads`.
+    for k in glassgpt::kernels::all().into_iter().filter(|k| k.name() != "scalar") {
+        if want("best") || want(k.name()) {
+            bench(k, 10, 256);
+        }
     }
 }
