@@ -160,9 +160,9 @@ test('the Embed button gives both snippets for the current state', async () => {
   await context.close();
 });
 
-test('dist/ works from a sub-path of a plain static host, then offline', { skip: !fs.existsSync(path.join(DIST, 'index.html')) && 'no dist/ (cargo xtask dist)' }, async () => {
-  const prefix = '/some/blog/glassgpt/';
-  const server = await serve((p) => {
+/** Serves dist/ under `prefix` like a plain static host: no COOP/COEP, no CORS. */
+function serveDist(prefix) {
+  return serve((p) => {
     if (!p.startsWith(prefix)) return null;
     let rel = p.slice(prefix.length) || 'index.html';
     if (rel.endsWith('/')) rel += 'index.html';
@@ -170,6 +170,13 @@ test('dist/ works from a sub-path of a plain static host, then offline', { skip:
     if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) return null;
     return { body: fs.readFileSync(file), type: TYPES[path.extname(file).slice(1)] ?? 'application/octet-stream' };
   });
+}
+
+const NO_DIST = !fs.existsSync(path.join(DIST, 'index.html')) && 'no dist/ (cargo xtask dist)';
+
+test('dist/ works from a sub-path of a plain static host, then offline', { skip: NO_DIST }, async () => {
+  const prefix = '/some/blog/glassgpt/';
+  const server = await serveDist(prefix);
   const base = new URL(prefix, server.url).href;
   let closed = false;
   try {
@@ -194,5 +201,36 @@ test('dist/ works from a sub-path of a plain static host, then offline', { skip:
     await context.close();
   } finally {
     if (!closed) await server.close();
+  }
+});
+
+test('?coi=1: on a host without COOP/COEP the service worker isolates the page and the threaded build runs', { skip: NO_DIST }, async () => {
+  const prefix = '/pages/glassgpt/';
+  const server = await serveDist(prefix);
+  const base = new URL(prefix, server.url).href;
+  try {
+    // Without the switch: not isolated.
+    const { page, context, problems } = await openPage(`${base}index.html`, [base]);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 90000 });
+    assert.equal(await page.evaluate(() => window.crossOriginIsolated), false);
+    await page.waitForSelector('body[data-offline="ready"]', { timeout: 60000 });
+    // With it: one reload, then isolated, and the worker picks the threaded build.
+    await page.goto(`${base}index.html?coi=1`);
+    await page.waitForFunction(() => window.crossOriginIsolated === true, null, { timeout: 60000 });
+    await page.waitForSelector('body[data-ready="true"][data-model="ready"]', { timeout: 90000 });
+    assert.equal(await page.textContent('[data-fact="build"]'), 'threads');
+    assert.equal(await page.textContent('[data-fact="coi"]'), 'true');
+    // It is remembered; ?coi=0 turns it off again.
+    await page.goto(`${base}index.html?coi=0`);
+    // The page first loads isolated (the isolating worker still answers), then reloads without.
+    await page.waitForFunction(() => window.crossOriginIsolated === false && document.body?.dataset.ready === 'true', null, { timeout: 90000 });
+    await page.goto(`${base}index.html`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 90000 });
+    assert.equal(await page.evaluate(() => window.crossOriginIsolated), false);
+    // The switch reloads the page, which cancels what the old page was still fetching.
+    assert.deepEqual(problems.filter((p) => !p.includes('net::ERR_ABORTED')), []);
+    await context.close();
+  } finally {
+    await server.close();
   }
 });

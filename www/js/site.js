@@ -46,6 +46,7 @@ async function registerServiceWorker() {
   } catch { /* storage blocked: the switch lasts for this URL only */ }
   let coi = q === '1';
   try { coi = coi || (q !== '0' && localStorage.getItem('glassgpt.coi') === '1'); } catch { /* as above */ }
+  const controlledByCoi = navigator.serviceWorker.controller?.scriptURL.includes('coi=1') ?? false;
   const url = new URL(`../sw.js${coi ? '?coi=1' : ''}`, import.meta.url);
   try {
     const reg = await navigator.serviceWorker.register(url, { scope: new URL('../', import.meta.url).pathname });
@@ -57,17 +58,19 @@ async function registerServiceWorker() {
       document.body.dataset.offline = 'ready';
     });
     (navigator.serviceWorker.controller ?? reg.active)?.postMessage('cached?');
-    if (coi && !window.crossOriginIsolated && !sessionStorage.getItem('glassgpt.coiReload')) {
-      // Reload once the isolating worker controls the page (the first visit, or the switch flipped).
-      const sw = navigator.serviceWorker;
-      const isolating = () => sw.controller?.scriptURL.includes('coi=1');
-      if (!isolating()) {
+    // Reload once the worker for the chosen mode controls the page: isolation is decided when a
+    // page loads, and a page isolated by the worker must not keep running under one that is not.
+    const sw = navigator.serviceWorker;
+    const direction = coi && !window.crossOriginIsolated ? 'on' : !coi && controlledByCoi ? 'off' : '';
+    if (direction && sessionStorage.getItem('glassgpt.coiReload') !== direction) {
+      const inMode = () => Boolean(sw.controller) && sw.controller.scriptURL.includes('coi=1') === coi;
+      if (!inMode()) {
         await new Promise((resolve) => {
-          const check = () => { if (isolating()) { sw.removeEventListener('controllerchange', check); resolve(); } };
+          const check = () => { if (inMode()) { sw.removeEventListener('controllerchange', check); resolve(); } };
           sw.addEventListener('controllerchange', check);
         });
       }
-      sessionStorage.setItem('glassgpt.coiReload', '1');
+      sessionStorage.setItem('glassgpt.coiReload', direction);
       location.reload();
     }
   } catch (e) {
