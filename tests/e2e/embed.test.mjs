@@ -223,7 +223,11 @@ test('?coi=1: on a host without COOP/COEP the service worker isolates the page a
     // It is remembered; ?coi=0 turns it off again.
     await page.goto(`${base}index.html?coi=0`);
     // The page first loads isolated (the isolating worker still answers), then reloads without.
-    await page.waitForFunction(() => window.crossOriginIsolated === false && document.body?.dataset.ready === 'true', null, { timeout: 90000 });
+    await page.waitForFunction(() => window.crossOriginIsolated === false && document.body?.dataset.ready === 'true', null, { timeout: 90000 })
+      .catch(async (e) => {
+        const now = await page.evaluate(() => [window.crossOriginIsolated, document.body?.dataset.ready, navigator.serviceWorker.controller?.scriptURL, sessionStorage.getItem('glassgpt.coiReload')]);
+        throw new Error(`${e.message}; now ${JSON.stringify(now)}`);
+      });
     await page.goto(`${base}index.html`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 90000 });
     assert.equal(await page.evaluate(() => window.crossOriginIsolated), false);

@@ -49,6 +49,15 @@ async function registerServiceWorker() {
   const controlledByCoi = navigator.serviceWorker.controller?.scriptURL.includes('coi=1') ?? false;
   const url = new URL(`../sw.js${coi ? '?coi=1' : ''}`, import.meta.url);
   try {
+    if (!coi && controlledByCoi && sessionStorage.getItem('glassgpt.coiReload') !== 'off') {
+      sessionStorage.setItem('glassgpt.coiReload', 'off');
+      // Switching isolation off: drop the isolating worker and reload uncontrolled; the next load
+      // registers the plain one. (Waiting for the plain one to take over could leave this page,
+      // isolated and running threads, under a worker that no longer sends COEP.)
+      await (await navigator.serviceWorker.getRegistration())?.unregister();
+      location.reload();
+      return;
+    }
     const reg = await navigator.serviceWorker.register(url, { scope: new URL('../', import.meta.url).pathname });
     await navigator.serviceWorker.ready;
     navigator.serviceWorker.addEventListener('message', (e) => {
@@ -61,8 +70,7 @@ async function registerServiceWorker() {
     // Reload once the worker for the chosen mode controls the page: isolation is decided when a
     // page loads, and a page isolated by the worker must not keep running under one that is not.
     const sw = navigator.serviceWorker;
-    const direction = coi && !window.crossOriginIsolated ? 'on' : !coi && controlledByCoi ? 'off' : '';
-    if (direction && sessionStorage.getItem('glassgpt.coiReload') !== direction) {
+    if (coi && !window.crossOriginIsolated && sessionStorage.getItem('glassgpt.coiReload') !== 'on') {
       const inMode = () => Boolean(sw.controller) && sw.controller.scriptURL.includes('coi=1') === coi;
       if (!inMode()) {
         await new Promise((resolve) => {
@@ -70,7 +78,7 @@ async function registerServiceWorker() {
           sw.addEventListener('controllerchange', check);
         });
       }
-      sessionStorage.setItem('glassgpt.coiReload', direction);
+      sessionStorage.setItem('glassgpt.coiReload', 'on');
       location.reload();
     }
   } catch (e) {
