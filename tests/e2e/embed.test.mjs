@@ -158,6 +158,14 @@ test('the Embed button gives both snippets for the current state', async () => {
   await screenshot(page, 'embed-dialog');
   assert.deepEqual(problems, []);
   await context.close();
+  // The playground's: the attention element with the prompt, layer and head in view.
+  const pg = await openPage(`${SITE}index.html#prompt=HAMLET%3A&layer=2&head=1`, [SITE]);
+  await pg.page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  await pg.page.click('#embed-button');
+  assert.match(await pg.page.inputValue('#embed-snippet-element'), /<glassgpt-attention prompt="HAMLET:" layer="2" head="1"><\/glassgpt-attention>/);
+  assert.match(await pg.page.inputValue('#embed-snippet-iframe'), /index\.html#embed=1&amp;prompt=HAMLET%3A&amp;layer=2&amp;head=1"/);
+  assert.deepEqual(pg.problems, []);
+  await pg.context.close();
 });
 
 /** Serves dist/ under `prefix` like a plain static host: no COOP/COEP, no CORS. */
@@ -197,6 +205,9 @@ test('dist/ works from a sub-path of a plain static host, then offline', { skip:
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
     await page.goto(`${base}embed.html`);
     await page.waitForFunction(() => document.querySelector('glassgpt-attention')?.dataset.ready === 'true', null, { timeout: 90000 });
+    // Every script of the guide came from the cache: its chrome and its snippets are there.
+    await page.waitForSelector('body[data-ready="true"] #site-header .brand', { timeout: 30000 });
+    assert.match(await page.textContent('[data-snippet="script"]'), /embed\.js/);
     await screenshot(page, 'embed-offline');
     await context.close();
   } finally {
