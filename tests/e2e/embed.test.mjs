@@ -249,3 +249,22 @@ test('?coi=1: on a host without COOP/COEP the service worker isolates the page a
     await server.close();
   }
 });
+
+test("the service worker's app shell lists every page, script and stylesheet of the site", () => {
+  const www = path.join(ROOT, 'www');
+  const sw = fs.readFileSync(path.join(www, 'sw.js'), 'utf8');
+  const files = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(html|js|css|svg)$/.test(e.name)) files.push(path.relative(www, p));
+    }
+  };
+  walk(www);
+  // Widgets are listed by name (js/widgets/NAME.js), the rest by path.
+  const missing = files.filter((f) => f !== 'sw.js' && !sw.includes(`'${f}'`)
+    && !(f.startsWith('js/widgets/') && sw.includes(`'${path.basename(f, '.js')}'`)));
+  assert.ok(files.length > 20, `found ${files.length} files`);
+  assert.deepEqual(missing, [], 'add these to SHELL in www/sw.js, or they are missing offline');
+});
