@@ -11,6 +11,7 @@ import { renderChrome, setBackend, showMessage, clearMessage } from './site.js';
 import { simdAvailable } from './load.js';
 import { DeadlineChart } from './widgets/calculator-chart.js';
 import { MemoryChart } from './widgets/memory-chart.js';
+import { addEmbedButton, attr } from './embed-dialog.js';
 
 renderChrome('calculator');
 
@@ -182,6 +183,7 @@ function baseInputs({ preset, gpu, server }) {
 // ---- the form -----------------------------------------------------------------------------
 
 const state = { ...DEFAULTS };
+addEmbedButton(() => (state.preset === 'trained' ? '' : `<glassgpt-calculator${attr('preset', state.preset)}></glassgpt-calculator>`));
 let lastGood = null; // { inputs, estimate }: what the outputs show
 let seedEstimate = null;
 

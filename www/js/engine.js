@@ -4,14 +4,15 @@
 
 export class Engine {
   /** Starts the worker and loads the wasm build; resolves with the engine once it is ready. */
-  static async start(options = {}) {
-    const engine = new Engine();
+  static async start(options = {}, { workerUrl } = {}) {
+    const engine = new Engine(workerUrl);
     engine.info = await engine.call('init', options);
     return engine;
   }
 
-  constructor() {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  /** `workerUrl`: the worker script (default: worker.js beside this file). */
+  constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
+    this.worker = startWorker(new URL(workerUrl, import.meta.url));
     this.pending = new Map();
     this.listeners = new Map();
     this.nextId = 1;
@@ -60,4 +61,15 @@ export class Engine {
   #emit(type, data) {
     for (const fn of this.listeners.get(type) ?? []) fn(data);
   }
+}
+
+/**
+ * Starts a module worker from `url`. A page may not start a worker from another origin (an
+ * embed on someone's blog loads glassgpt from glassgpt's host), so then the worker is a
+ * same-origin blob that imports the real script (which needs CORS on glassgpt's host).
+ */
+export function startWorker(url) {
+  if (url.origin === location.origin) return new Worker(url, { type: 'module' });
+  const blob = new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(blob), { type: 'module' });
 }

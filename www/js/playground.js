@@ -10,6 +10,7 @@ import { AttentionView } from './widgets/attention.js';
 import { PositionsView } from './widgets/positions.js';
 import { EmbeddingScatter } from './widgets/scatter.js';
 import { showChar, nameChar, charColor } from './widgets/chars.js';
+import { addEmbedButton, attr } from './embed-dialog.js';
 
 renderChrome('playground');
 
@@ -25,6 +26,7 @@ const DEFAULTS = {
   layer: 0, head: 0, zoom: 0, stretch: true, d: 0, plen: 0, // d, plen 0: the model's C and block_size
 };
 const state = readHash(DEFAULTS);
+addEmbedButton(() => `<glassgpt-attention${attr('prompt', $('prompt').value.slice(-200))}${attr('layer', state.layer ?? 0)}${attr('head', state.head ?? 0)}></glassgpt-attention>`);
 
 const $ = (id) => document.getElementById(id);
 const el = {

@@ -23,10 +23,67 @@ export function renderChrome(page) {
       .join('');
     header.innerHTML = `<a class="brand" href="index.html">glass<span>gpt</span></a>
       <nav aria-label="Pages">${links}</nav>
+      <span class="offline-pill" id="offline-pill" role="status" hidden title="Everything this site needs is cached in this browser: it works without a network">works offline</span>
       <span class="backend-pill" id="backend-pill" role="status" aria-live="polite">loading…</span>`;
   }
   if (isEmbed()) document.body.classList.add('embed');
   installErrorHandlers();
+  registerServiceWorker();
+}
+
+/**
+ * Registers sw.js (the site works offline after one visit) and shows "works offline" once the
+ * app is cached. `?coi=1` in the page's URL turns on cross-origin isolation by the service worker
+ * for static hosts that cannot send COOP/COEP themselves (remembered in this browser; `?coi=0`
+ * turns it off); the page reloads once, isolated, and the threaded build runs.
+ */
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  const q = new URLSearchParams(location.search).get('coi');
+  try {
+    if (q === '1') localStorage.setItem('glassgpt.coi', '1');
+    if (q === '0') localStorage.removeItem('glassgpt.coi');
+  } catch { /* storage blocked: the switch lasts for this URL only */ }
+  let coi = q === '1';
+  try { coi = coi || (q !== '0' && localStorage.getItem('glassgpt.coi') === '1'); } catch { /* as above */ }
+  const controlledByCoi = navigator.serviceWorker.controller?.scriptURL.includes('coi=1') ?? false;
+  const url = new URL(`../sw.js${coi ? '?coi=1' : ''}`, import.meta.url);
+  try {
+    if (!coi && controlledByCoi && sessionStorage.getItem('glassgpt.coiReload') !== 'off') {
+      sessionStorage.setItem('glassgpt.coiReload', 'off');
+      // Switching isolation off: drop the isolating worker and reload uncontrolled; the next load
+      // registers the plain one. (Waiting for the plain one to take over could leave this page,
+      // isolated and running threads, under a worker that no longer sends COEP.)
+      await (await navigator.serviceWorker.getRegistration())?.unregister();
+      location.reload();
+      return;
+    }
+    const reg = await navigator.serviceWorker.register(url, { scope: new URL('../', import.meta.url).pathname });
+    await navigator.serviceWorker.ready;
+    navigator.serviceWorker.addEventListener('message', (e) => {
+      if (!e.data?.cached) return;
+      const pill = document.getElementById('offline-pill');
+      if (pill) pill.hidden = false;
+      document.body.dataset.offline = 'ready';
+    });
+    (navigator.serviceWorker.controller ?? reg.active)?.postMessage('cached?');
+    // Reload once the worker for the chosen mode controls the page: isolation is decided when a
+    // page loads, and a page isolated by the worker must not keep running under one that is not.
+    const sw = navigator.serviceWorker;
+    if (coi && !window.crossOriginIsolated && sessionStorage.getItem('glassgpt.coiReload') !== 'on') {
+      const inMode = () => Boolean(sw.controller) && sw.controller.scriptURL.includes('coi=1') === coi;
+      if (!inMode()) {
+        await new Promise((resolve) => {
+          const check = () => { if (inMode()) { sw.removeEventListener('controllerchange', check); resolve(); } };
+          sw.addEventListener('controllerchange', check);
+        });
+      }
+      sessionStorage.setItem('glassgpt.coiReload', 'on');
+      location.reload();
+    }
+  } catch (e) {
+    console.warn(`glassgpt: no offline copy (${e.message})`);
+  }
 }
 
 /** Shows which build/backend runs, e.g. "threads · 2 workers". */

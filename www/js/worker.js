@@ -108,6 +108,13 @@ const handlers = {
     return transferable({ table, similarity, length, d }, [table.buffer, similarity.buffer]);
   },
 
+  /** The sizing calculator for a preset ('seed' or a model id): { scenario, estimate, presets }. */
+  sizing({ preset = 'seed' } = {}) {
+    const presets = core.wasm.presets();
+    const scenario = core.wasm.scenario(preset);
+    return { scenario, estimate: core.wasm.estimate(scenario), models: presets.models.map((m) => ({ id: m.id, name: m.name })) };
+  },
+
   /** What this browser and build can run: CPU backends, and WebGPU's adapter if there is one. */
   async backends() {
     const cpu = core.wasm.benchBackends();

@@ -296,6 +296,8 @@ fn e2e(root: &Path) -> Result<Vec<String>, String> {
     // The native CLI, for the tests that compare the page with it (already built by `cargo test`).
     run(Command::new("cargo").args(["build", "--quiet", "--bin", "glassgpt"]))?;
     let cli = root.join("target/debug/glassgpt");
+    // The static folder, for the test that serves it from a sub-path and then goes offline.
+    let dist = dist(root)?;
     let urls = spawn_servers(root)?;
     let dir = root.join("tests/e2e");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -307,6 +309,6 @@ fn e2e(root: &Path) -> Result<Vec<String>, String> {
         .collect();
     files.sort();
     let mut cmd = Command::new("node");
-    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]).env("GLASSGPT_CLI", &cli);
+    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]).env("GLASSGPT_CLI", &cli).env("GLASSGPT_DIST", &dist);
     Ok(run(&mut cmd).err().map(|e| format!("end-to-end: {e}")).into_iter().collect())
 }

@@ -1,6 +1,8 @@
 //! A small static file server (std only) with the headers the site needs: cross-origin
 //! isolation (COOP same-origin + COEP require-corp) for the threaded build, and the MIME types
-//! browsers insist on for modules and wasm.
+//! browsers insist on for modules and wasm. Every response may be read from other origins (CORS `*`,
+//! CORP cross-origin): the embeds (`embed.js`) load the site's modules, wasm and model from a
+//! blog on another origin.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -83,7 +85,7 @@ fn handle(mut stream: TcpStream, site: &Site, isolation: bool) -> std::io::Resul
             }
         };
         let mut head = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: same-origin\r\n",
+            "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\nCross-Origin-Resource-Policy: cross-origin\r\nAccess-Control-Allow-Origin: *\r\n",
             body.len()
         );
         if isolation {
