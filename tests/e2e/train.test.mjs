@@ -87,7 +87,7 @@ test('trains a tiny model on pasted text: the loss falls as natively, a sample a
   assert.ok(ev[3].val < ev[0].val - 1.0, `val ${ev[0].val} → ${ev[3].val}`);
   finalVal = ev[3].val;
 
-  // The same run in the native CLI: the same evaluation losses, to 0.005 (the CLI prints four
+  // The same run in the native CLI: the same evaluation losses, to 0.001 (the CLI prints four
   // decimals; the kernels may sum in another order).
   const data = path.join(tmp, 'data.txt');
   fs.writeFileSync(data, TEXT);
@@ -99,7 +99,7 @@ test('trains a tiny model on pasted text: the loss falls as natively, a sample a
   const diff = Math.max(...ev.flatMap((e, i) => [Math.abs(e.train - cli[i].train), Math.abs(e.val - cli[i].val)]));
   console.log(`browser vs native CLI: largest difference in evaluation loss ${diff.toExponential(2)}`);
   for (const [b, c] of ev.map((e, i) => [e, cli[i]])) {
-    assert.ok(Math.abs(b.train - c.train) < 5e-3 && Math.abs(b.val - c.val) < 5e-3, `step ${b.step}: browser ${b.train}/${b.val}, CLI ${c.train}/${c.val}`);
+    assert.ok(Math.abs(b.train - c.train) < 1e-3 && Math.abs(b.val - c.val) < 1e-3, `step ${b.step}: browser ${b.train}/${b.val}, CLI ${c.train}/${c.val}`);
   }
 
   // A sample of the stated length, from the last step.
@@ -257,7 +257,8 @@ test('the config lives in the link; the page fits a phone and works from the key
     .filter((e) => !(e.labels?.length) && !e.getAttribute('aria-label'))
     .map((e) => e.id || e.outerHTML.slice(0, 60)));
   assert.deepEqual(unlabelled, []);
-  // Tab reaches the Start button from the top of the page.
+  // Tab reaches the Start button from the top of the page (once there is a text to train on).
+  await paste(page, TEXT);
   await page.click('h1');
   let reached = false;
   for (let i = 0; i < 60 && !reached; i++) {

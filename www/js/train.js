@@ -50,7 +50,7 @@ const FIELDS = [
   { key: 'warmup_steps', group: 'train', label: 'Warmup steps', kind: 'int' },
   {
     key: 'schedule', group: 'train', label: 'After warmup', kind: 'select',
-    options: [['cosine', 'cosine to min_lr'], ['constant', 'constant']],
+    options: [['cosine', 'cosine decay'], ['constant', 'constant']],
   },
   { key: 'seed', group: 'train', label: 'Seed', kind: 'int', wide: true },
   { key: 'evalEvery', group: 'live', label: 'Evaluate every … steps', kind: 'int', live: true },
