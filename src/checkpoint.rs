@@ -109,7 +109,8 @@ pub fn save(config: &GptConfig, vocab: &Vocab, params: &[f32], step: Option<u64>
         return Err(Error::invalid("vocab_size", format!("the vocabulary has {} characters, the config says {}", vocab.len(), config.vocab_size)));
     }
     let mut table = tensor_table(config, &layout);
-    table.push(("lm_head.weight".to_string(), vec![config.vocab_size, config.n_embd], 0));
+    let wte_offset = table[0].2;
+    table.push(("lm_head.weight".to_string(), vec![config.vocab_size, config.n_embd], wte_offset));
 
     let mut header = Map::new();
     let mut meta = Map::new();
@@ -215,6 +216,23 @@ pub fn load(bytes: &[u8]) -> Result<Checkpoint> {
         entries.insert(name, entry);
     }
 
+    // As the safetensors spec requires: the tensors tile the data exactly, in some order, with
+    // no gaps or overlaps. This also bounds what the tensors can ask us to allocate by the
+    // size of the file.
+    let mut ranges: Vec<(usize, usize, &str)> = entries.iter().map(|(n, e)| (e.begin, e.end, n.as_str())).collect();
+    ranges.sort_unstable();
+    let mut covered = 0;
+    for (begin, end, name) in ranges {
+        if begin != covered {
+            let what = if begin > covered { "leaves a gap before it" } else { "overlaps the tensor before it" };
+            return Err(bad(format!("tensor {name} starts at data byte {begin} and {what} (byte {covered})")));
+        }
+        covered = end;
+    }
+    if covered != data.len() {
+        return Err(bad(format!("the tensors cover {covered} data bytes but the file has {} after the header", data.len())));
+    }
+
     let config_json = metadata.remove("config").ok_or_else(|| bad("the metadata has no config (a JSON GptConfig under \"config\")"))?;
     let config = parse_config(&config_json)?;
     let vocab_chars = metadata.remove("vocab").ok_or_else(|| bad("the metadata has no vocab (the characters under \"vocab\")"))?;
@@ -229,12 +247,18 @@ pub fn load(bytes: &[u8]) -> Result<Checkpoint> {
     metadata.remove("format");
 
     let layout = ParameterLayout::new(&config)?;
-    let mut params = vec![0.0f32; layout.num_parameters];
-    for (name, shape, offset) in tensor_table(&config, &layout) {
-        let entry = entries.remove(&name).ok_or_else(|| bad(format!("the checkpoint has no tensor {name} (expected shape {shape:?})")))?;
-        if entry.shape != shape {
+    let table = tensor_table(&config, &layout);
+    // Every name and shape first, so a config that does not match the tensors is reported as
+    // such before anything is allocated for it.
+    for (name, shape, _) in &table {
+        let entry = entries.get(name).ok_or_else(|| bad(format!("the checkpoint has no tensor {name} (expected shape {shape:?})")))?;
+        if &entry.shape != shape {
             return Err(bad(format!("checkpoint tensor {name} has shape {:?}, expected {shape:?}", entry.shape)));
         }
+    }
+    let mut params = vec![0.0f32; layout.num_parameters];
+    for (name, shape, offset) in table {
+        let entry = entries.remove(&name).expect("checked above");
         let n: usize = shape.iter().product();
         convert(&name, &entry, data, &mut params[offset..offset + n])?;
     }

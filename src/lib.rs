@@ -14,10 +14,12 @@
 //! - [`rng`]: a seeded generator, bit-identical natively and in wasm.
 //! - [`sizing`]: the GPT-3 sizing calculator (FLOPs, GPUs, servers, cost, memory), every output
 //!   with its formula; the seed report's scenario as a preset.
+//! - `webgpu` (wasm32 with the `webgpu` feature): WGSL compute shaders for the matmuls and a whole
+//!   GPT-2 forward with the weights and activations resident on the GPU.
 //! - `wasm` (wasm32 only): the only module that touches wasm-bindgen. It wraps the core in
 //!   opaque handles and typed arrays and turns [`error::Error`] into JS exceptions.
 //!
-//! The core is plain Rust: no wasm-bindgen, no web-sys outside `wasm`.
+//! The core is plain Rust: no wasm-bindgen, no web-sys outside `wasm` and `webgpu`.
 
 pub mod checkpoint;
 pub mod config;
@@ -30,6 +32,9 @@ pub mod tokenizer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+pub mod webgpu;
 
 pub use error::{Error, Result};
 

@@ -38,6 +38,24 @@ fn join(header: &serde_json::Map<String, Value>, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Re-lays out the tensors of `header` contiguously (taking each one's bytes from `data` at its
+/// old offsets), as a writer would after adding or removing tensors.
+fn repack(header: &serde_json::Map<String, Value>, data: &[u8]) -> Vec<u8> {
+    let mut h = header.clone();
+    let mut out = Vec::new();
+    for (name, entry) in h.iter_mut() {
+        if name == "__metadata__" {
+            continue;
+        }
+        let offs = &entry["data_offsets"];
+        let (b, e) = (offs[0].as_u64().unwrap() as usize, offs[1].as_u64().unwrap() as usize);
+        let start = out.len();
+        out.extend_from_slice(&data[b..e]);
+        entry["data_offsets"] = serde_json::json!([start, out.len()]);
+    }
+    join(&h, &out)
+}
+
 fn checkpoint_error(bytes: &[u8]) -> String {
     match load(bytes) {
         Err(Error::Checkpoint(m)) => m,
@@ -119,12 +137,14 @@ fn damaged_files_are_errors_that_say_what_is_wrong() {
 
     let mut h = header.clone();
     h.remove("transformer.h.1.mlp.c_fc.bias");
-    assert_eq!(checkpoint_error(&join(&h, &data)), "the checkpoint has no tensor transformer.h.1.mlp.c_fc.bias (expected shape [32])");
+    assert!(checkpoint_error(&join(&h, &data)).contains("leaves a gap"), "a hole in the data");
+    assert_eq!(checkpoint_error(&repack(&h, &data)), "the checkpoint has no tensor transformer.h.1.mlp.c_fc.bias (expected shape [32])");
 
     let mut h = header.clone();
     let extra = h["transformer.ln_f.bias"].clone();
     h.insert("transformer.h.2.ln_1.bias".into(), extra);
-    assert!(checkpoint_error(&join(&h, &data)).contains("unexpected tensor transformer.h.2.ln_1.bias"));
+    assert!(checkpoint_error(&join(&h, &data)).contains("overlaps"), "two tensors on the same bytes");
+    assert!(checkpoint_error(&repack(&h, &data)).contains("unexpected tensor transformer.h.2.ln_1.bias"));
 
     let mut nan = data.clone();
     let off = header["transformer.h.0.ln_2.weight"]["data_offsets"][0].as_u64().unwrap() as usize + 4 * 3;
@@ -151,7 +171,7 @@ fn damaged_files_are_errors_that_say_what_is_wrong() {
     // ... but may be absent.
     let mut h = header.clone();
     h.remove("lm_head.weight");
-    assert!(load(&join(&h, &data)).is_ok());
+    assert!(load(&repack(&h, &data)).is_ok());
     // torch.compile's prefix and the causal-mask buffer are accepted.
     let mut h = serde_json::Map::new();
     for (k, v) in &header {
@@ -159,7 +179,12 @@ fn damaged_files_are_errors_that_say_what_is_wrong() {
         h.insert(k, v.clone());
     }
     h.insert("transformer.h.0.attn.bias".into(), header["transformer.ln_f.bias"].clone());
-    assert!(load(&join(&h, &data)).is_ok());
+    assert!(load(&repack(&h, &data)).is_ok());
+    // A config far larger than the tensors is refused by shape, before any allocation.
+    let mut h = header.clone();
+    h.get_mut("__metadata__").unwrap()["config"] =
+        r#"{"block_size":4096,"vocab_size":9,"n_layer":64,"n_head":64,"n_embd":4096}"#.into();
+    assert!(checkpoint_error(&join(&h, &data)).contains("has shape [9, 8], expected [9, 4096]"));
 }
 
 /// Rewrites every tensor as f16 or bf16 (converted here, independently) and loads it.

@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use glassgpt::checkpoint::load_model;
-use glassgpt::kernels::scalar::Scalar;
+use glassgpt::kernels::{best, Kernels};
 use glassgpt::model::run::{RunOptions, TrainRun};
 
 const TEXT: &str = "First Citizen:\nBefore we proceed any further, hear me speak.\nAll:\nSpeak, speak.\n";
@@ -42,6 +42,8 @@ fn cli_evals(stdout: &str) -> Vec<(usize, f32, f32)> {
 
 #[test]
 fn the_run_trains_exactly_as_the_cli() {
+    // The CLI runs on kernels::best(); so does this process, so the two agree bit for bit.
+    let k: &dyn Kernels = best();
     let dir = std::env::temp_dir().join(format!("glassgpt-train-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let text = TEXT.repeat(12);
@@ -62,11 +64,11 @@ fn the_run_trains_exactly_as_the_cli() {
     assert_eq!(cli.iter().map(|e| e.0).collect::<Vec<_>>(), [0, 20, 40, 60], "{stdout}");
 
     let mut run = TrainRun::new(&text, o).unwrap();
-    let mut ours = vec![run.evaluate(&Scalar, 3).unwrap()];
+    let mut ours = vec![run.evaluate(k, 3).unwrap()];
     while !run.done() {
-        run.step(&Scalar).unwrap();
+        run.step(k).unwrap();
         if run.steps_done() % 20 == 0 {
-            ours.push(run.evaluate(&Scalar, 3).unwrap());
+            ours.push(run.evaluate(k, 3).unwrap());
         }
     }
     for ((step, train, val), e) in cli.iter().zip(&ours) {
@@ -82,8 +84,8 @@ fn the_run_trains_exactly_as_the_cli() {
     assert_eq!(vocab.as_string(), run.vocab().as_string());
     let prompt = "Speak, sp";
     let ids = vocab.encode(prompt).unwrap();
-    let cli_probs = cli_gpt.next_char_probs(&Scalar, &ids).unwrap().to_vec();
-    run.probe(&Scalar, prompt).unwrap();
+    let cli_probs = cli_gpt.next_char_probs(k, &ids).unwrap().to_vec();
+    run.probe(k, prompt).unwrap();
     assert_eq!(run.probe_probs(), &cli_probs[..]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,8 +4,27 @@
 //! `b` (N). Every backend implements the forward product and the two backward products of
 //! that layer behind the small [`Kernels`] trait, and every backend is checked against
 //! [`scalar::Scalar`], the reference that stays forever.
+//!
+//! | backend             | name               | what                                                   |
+//! |---------------------|--------------------|--------------------------------------------------------|
+//! | [`scalar::Scalar`]  | "scalar"           | plain loops, the reference                             |
+//! | [`simd::Simd`]      | "simd128" / "simd" | packed, register-blocked GEMM on one thread            |
+//! | `threads::Threads`  | "threads"          | the same kernels split across rayon's pool (`threads`) |
+//!
+//! Code map: `gemm` holds the one packed GEMM (`C += A·B` through strides) that serves
+//! all three products, `micro` its per-instruction-set inner loops (wasm simd128, and a
+//! portable twin compiled for AVX-512 / AVX2+FMA / SSE2 natively), [`bench`] the timing used
+//! by the native bench and the bench page.
 
+pub mod bench;
+mod gemm;
+mod micro;
 pub mod scalar;
+pub mod simd;
+#[cfg(feature = "threads")]
+pub mod threads;
+#[cfg(test)]
+mod tests;
 
 /// The matmuls of a linear layer. Implementations must give [`scalar::Scalar`]'s results to
 /// float tolerance on every shape, including 1×1 and shapes that are not multiples of a tile.
@@ -44,4 +63,44 @@ pub trait Kernels: Sync {
         k: usize,
         n: usize,
     );
+}
+
+static SCALAR: scalar::Scalar = scalar::Scalar;
+static SIMD: simd::Simd = simd::Simd;
+#[cfg(feature = "threads")]
+static THREADS: threads::Threads = threads::Threads;
+
+/// The fastest CPU backend here: "threads" when the `threads` feature is on and rayon's pool
+/// has more than one thread, else the single-thread SIMD one.
+///
+/// In the threaded wasm build, call this only after `initThreadPool` has run: asking rayon for
+/// its thread count first would create a one-thread global pool that cannot be replaced.
+pub fn best() -> &'static dyn Kernels {
+    #[cfg(feature = "threads")]
+    if rayon::current_num_threads() > 1 {
+        return &THREADS;
+    }
+    &SIMD
+}
+
+/// A backend by name: "scalar", "simd128" or "simd" (the same single-thread SIMD backend, under
+/// the wasm name or the native one), "threads" (only with the `threads` feature). `None` for
+/// anything else.
+pub fn by_name(name: &str) -> Option<&'static dyn Kernels> {
+    match name {
+        "scalar" => Some(&SCALAR),
+        "simd128" | "simd" => Some(&SIMD),
+        #[cfg(feature = "threads")]
+        "threads" => Some(&THREADS),
+        _ => None,
+    }
+}
+
+/// Every backend in this build, slowest first (for a page's menu, a CLI flag's help, the bench).
+pub fn all() -> Vec<&'static dyn Kernels> {
+    #[allow(unused_mut)]
+    let mut v: Vec<&'static dyn Kernels> = vec![&SCALAR, &SIMD];
+    #[cfg(feature = "threads")]
+    v.push(&THREADS);
+    v
 }

@@ -16,7 +16,7 @@ use crate::config::GptConfig;
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 use crate::model::gpt::{forward_pass, Activations, Gpt};
-use crate::model::layers::{gelu_forward, layernorm_forward, softmax_forward, softmax_row};
+use crate::model::layers::{gelu_forward, layernorm_forward, score_columns, softmax_forward, softmax_row};
 use crate::model::math::{exp, row_times_matrix, weighted_sum_rows};
 use crate::rng::Rng;
 
@@ -129,6 +129,8 @@ impl Session {
     pub fn new(config: &GptConfig) -> Result<Session> {
         config.validate()?;
         let (l, t, c, nh, v) = (config.n_layer, config.block_size, config.n_embd, config.n_head, config.vocab_size);
+        // First: it checks the size, and the caches are smaller than it.
+        let window = Activations::new(config, 1, t)?;
         Ok(Session {
             config: *config,
             tokens: Vec::with_capacity(t),
@@ -144,7 +146,7 @@ impl Session {
             att: vec![0.0; l * nh * t],
             logits: vec![0.0; v],
             probs: vec![0.0; v],
-            window: Activations::new(config, 1, t)?,
+            window,
             scratch: Vec::with_capacity(v),
             overflow_keep: t,
         })
@@ -277,7 +279,7 @@ impl Session {
                 let kt = &self.k_cache[(l * nh + h) * hs * max_t..][..hs * max_t]; // (HS, maxT)
                 let vh = &self.v_cache[(l * nh + h) * max_t * hs..][..max_t * hs]; // (maxT, HS)
                 let row = &mut self.att[(l * nh + h) * max_t..][..max_t];
-                row_times_matrix(&mut row[..(pos + 1).next_multiple_of(16).min(max_t)], q, kt, max_t);
+                row_times_matrix(&mut row[..score_columns(pos, max_t)], q, kt, max_t);
                 let (visible, masked) = row.split_at_mut(pos + 1);
                 softmax_row(visible, scale);
                 masked.fill(0.0);

@@ -7,6 +7,10 @@ use crate::model::layers::*;
 use crate::model::math::cos_f64;
 use crate::model::params::{init_parameters, Decay, ParameterLayout, ParameterTensors};
 
+/// Most activation floats one [`Activations`] may hold: 1 GiB in wasm32 (whose memory tops
+/// out at 4 GiB), 16 GiB natively.
+pub const MAX_ACTIVATION_FLOATS: usize = if cfg!(target_pointer_width = "32") { 1 << 28 } else { 1 << 32 };
+
 /// The activations of one forward pass, allocated once for up to `capacity_b × capacity_t`
 /// positions. A forward over (B, T) lays its tensors out densely in the first B·T rows (so the
 /// attention of a single sequence of length T is a tight (L, NH, T, T) block), and needs
@@ -64,6 +68,19 @@ impl Activations {
             return Err(Error::invalid("seq_len", format!("{t} must be between 1 and block_size = {}", config.block_size)));
         }
         let (l, c, nh, v) = (config.n_layer, config.n_embd, config.n_head, config.vocab_size);
+        // Refuse before allocating: a long block_size with many heads grows as T², and an
+        // allocation failure would abort (in wasm, trap) instead of returning an error.
+        let product = |xs: &[usize]| xs.iter().try_fold(1usize, |acc, &x| acc.checked_mul(x));
+        let floats = [product(&[l, b, t, 16 * c + 4]), product(&[l, b, nh, t, t]), product(&[b, t, 2 * v + 16 * c])]
+            .iter()
+            .try_fold(0usize, |acc, n| acc.checked_add((*n)?))
+            .filter(|&n| n <= MAX_ACTIVATION_FLOATS);
+        if floats.is_none() {
+            return Err(Error::invalid(
+                "batch_size",
+                format!("activations for (B, T) = ({b}, {t}) of this model would exceed {} GiB", MAX_ACTIVATION_FLOATS >> 28),
+            ));
+        }
         let bt = b * t;
         let z = |n: usize| vec![0.0f32; n];
         Ok(Activations {
@@ -389,7 +406,9 @@ impl Gpt {
     }
 
     /// Forward over one sequence `tokens` (T ≤ block_size); returns its logits (T, V).
-    /// [`Gpt::attention`] and [`Gpt::probs`] then describe this sequence.
+    /// [`Gpt::attention`] and [`Gpt::probs`] then describe this sequence. The activations
+    /// always hold one full sequence unless [`Gpt::reserve`] made them smaller; then this
+    /// grows them back to (1, block_size).
     pub fn forward_logits(&mut self, k: &dyn Kernels, tokens: &[u32]) -> Result<&[f32]> {
         let t = tokens.len();
         if t == 0 || t > self.config.block_size {
@@ -527,5 +546,23 @@ impl Gpt {
                 p[i] -= lr * (m_hat / (v_hat.sqrt() + opt.eps) + wd * p[i]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 64 layers × 64 heads × 4096² attention floats is far past the cap: an error, not an abort.
+    #[test]
+    fn oversized_activations_are_refused() {
+        let config = GptConfig { block_size: 4096, vocab_size: 10, n_layer: 64, n_head: 64, n_embd: 64, ..GptConfig::default() };
+        let err = Gpt::new(config, 0).unwrap_err();
+        assert_eq!(err.field(), Some("batch_size"), "{err}");
+        let small = GptConfig { block_size: 8, vocab_size: 10, n_layer: 1, n_head: 1, n_embd: 8, ..GptConfig::default() };
+        let mut gpt = Gpt::new(small, 0).unwrap();
+        assert!(gpt.reserve(1usize << (usize::BITS - 8), 8).is_err());
+        assert!(gpt.reserve(usize::MAX / 2, 8).is_err(), "overflowing sizes");
+        assert!(gpt.reserve(2, 9).is_err(), "longer than block_size");
     }
 }

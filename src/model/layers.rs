@@ -16,7 +16,7 @@
 // Layers take their buffers and dimensions explicitly, as llm.c's do.
 #![allow(clippy::too_many_arguments)]
 
-use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows};
+use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows, with_avx2};
 
 /// LayerNorm's epsilon, as PyTorch's default.
 pub const LN_EPS: f32 = 1e-5;
@@ -133,11 +133,12 @@ pub fn attention_scratch_len(t: usize, hs: usize) -> usize {
 /// The columns of a score row to compute for query position `ti`: the visible ones, 0..=ti,
 /// rounded up to whole register blocks (the extra columns are masked after; computing them
 /// is cheaper than a scalar remainder loop).
-#[inline]
-fn score_columns(ti: usize, t: usize) -> usize {
-    (ti + 1).next_multiple_of(16).min(t)
+#[inline(always)]
+pub fn score_columns(ti: usize, t: usize) -> usize {
+    (ti + 1).next_multiple_of(8).min(t)
 }
 
+with_avx2! {
 /// Causal multi-head self-attention on the packed `qkv` of the previous matmul.
 ///
 /// inp (B, T, 3C): per position, q (C) then k (C) then v (C), each split into NH heads of HS,
@@ -176,10 +177,11 @@ pub fn attention_forward(out: &mut [f32], att: &mut [f32], scratch: &mut [f32], 
         }
     }
 }
+}
 
 /// `row = softmax(row * scale)` in place; the one softmax of both attention paths (batched and
 /// KV-cached), so they agree bit for bit.
-#[inline]
+#[inline(always)]
 pub fn softmax_row(row: &mut [f32], scale: f32) {
     row.iter_mut().for_each(|r| *r *= scale);
     let maxval = max(row);
@@ -190,6 +192,7 @@ pub fn softmax_row(row: &mut [f32], scale: f32) {
     row.iter_mut().for_each(|r| *r *= inv);
 }
 
+with_avx2! {
 /// Backward of [`attention_forward`]; accumulates into `dinp`.
 /// dinp (B, T, 3C), scratch ([`attention_scratch_len`]), dout (B, T, C), inp (B, T, 3C),
 /// att (B, NH, T, T).
@@ -246,12 +249,14 @@ pub fn attention_backward(dinp: &mut [f32], scratch: &mut [f32], dout: &[f32], i
         }
     }
 }
+}
 
 // ----------------------------------------------------------------------------------------------
 // gelu (tanh approximation, as GPT-2)
 
 const GELU_SCALE: f32 = 0.797_884_6; // sqrt(2 / pi)
 
+with_avx2! {
 /// `out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³)))`, elementwise over equal-length slices.
 pub fn gelu_forward(out: &mut [f32], inp: &[f32]) {
     for (o, &x) in out.iter_mut().zip(inp) {
@@ -259,7 +264,9 @@ pub fn gelu_forward(out: &mut [f32], inp: &[f32]) {
         *o = 0.5 * x * (1.0 + tanh(GELU_SCALE * (x + cube)));
     }
 }
+}
 
+with_avx2! {
 /// Backward of [`gelu_forward`], in place: `d` holds dout on entry and dinp on return
 /// (the input gradient of an elementwise op is not accumulated: nothing else feeds `inp`).
 pub fn gelu_backward_inplace(d: &mut [f32], inp: &[f32]) {
@@ -270,6 +277,7 @@ pub fn gelu_backward_inplace(d: &mut [f32], inp: &[f32]) {
         let local = 0.5 * (1.0 + th) + 0.5 * x * sech2 * GELU_SCALE * (1.0 + 3.0 * 0.044715 * x * x);
         *g *= local;
     }
+}
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -325,7 +333,7 @@ pub fn crossentropy_softmax_backward(dlogits: &mut [f32], probs: &[f32], targets
 }
 
 /// `max x` (−∞ for an empty slice) in eight lanes, so it vectorises.
-#[inline]
+#[inline(always)]
 pub fn max(x: &[f32]) -> f32 {
     let chunks = x.chunks_exact(8);
     let rem = chunks.remainder();
@@ -340,7 +348,7 @@ pub fn max(x: &[f32]) -> f32 {
 }
 
 /// `Σ x` in eight interleaved partial sums (vectorises; fixed order on every platform).
-#[inline]
+#[inline(always)]
 pub fn sum(x: &[f32]) -> f32 {
     let chunks = x.chunks_exact(8);
     let rem = chunks.remainder();

@@ -183,62 +183,99 @@ pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     }
 }
 
-/// Lanes of the register-blocked loops below: 16 f32 accumulators, four 128-bit vectors, stay
-/// in registers on SSE2 and wasm simd128 alike.
-const LANES: usize = 16;
-
 /// `out[j] = Σ_d x[d] m[d * stride + j]` for j < out.len(): a row vector times a matrix stored
-/// row-major with row stride `stride` (e.g. a query times the transposed keys). Sums run over
-/// d in order for every j, in registers, with no horizontal reduction.
-#[inline]
+/// row-major with row stride `stride` (e.g. a query times the transposed keys). Register
+/// blocks of 32 columns (eight 128-bit or four 256-bit accumulators: enough independent sums to
+/// hide the add latency), then of 8, then single columns. Each column sums over d in order,
+/// whatever block it falls in, so the result does not depend on the blocking.
+#[inline(always)]
 pub fn row_times_matrix(out: &mut [f32], x: &[f32], m: &[f32], stride: usize) {
-    let n = out.len();
-    let mut j = 0;
-    while j + LANES <= n {
-        let mut acc = [0.0f32; LANES];
+    #[inline(always)]
+    fn block<const N: usize>(out: &mut [f32], x: &[f32], m: &[f32], stride: usize, j: usize) {
+        let mut acc = [0.0f32; N];
         for (d, &xd) in x.iter().enumerate() {
-            let row = &m[d * stride + j..][..LANES];
-            for l in 0..LANES {
+            let row = &m[d * stride + j..][..N];
+            for l in 0..N {
                 acc[l] += xd * row[l];
             }
         }
-        out[j..j + LANES].copy_from_slice(&acc);
-        j += LANES;
+        out[j..j + N].copy_from_slice(&acc);
     }
-    for (jj, o) in out.iter_mut().enumerate().skip(j) {
-        let mut acc = 0.0f32;
-        for (d, &xd) in x.iter().enumerate() {
-            acc += xd * m[d * stride + jj];
-        }
-        *o = acc;
+    let n = out.len();
+    let mut j = 0;
+    while j + 32 <= n {
+        block::<32>(out, x, m, stride, j);
+        j += 32;
+    }
+    while j + 8 <= n {
+        block::<8>(out, x, m, stride, j);
+        j += 8;
+    }
+    while j < n {
+        block::<1>(out, x, m, stride, j);
+        j += 1;
     }
 }
 
 /// `out = Σ_i w[i] m[i, ..]` over the first w.len() rows of `m` (rows of out.len(), contiguous):
-/// a weighted sum of rows (attention probabilities times values). Accumulates in registers.
-#[inline]
+/// a weighted sum of rows (attention probabilities times values). Blocked as
+/// [`row_times_matrix`]; each output sums over i in order.
+#[inline(always)]
 pub fn weighted_sum_rows(out: &mut [f32], w: &[f32], m: &[f32]) {
-    let hs = out.len();
-    let mut d0 = 0;
-    while d0 + LANES <= hs {
-        let mut acc = [0.0f32; LANES];
+    #[inline(always)]
+    fn block<const N: usize>(out: &mut [f32], w: &[f32], m: &[f32], d0: usize) {
+        let hs = out.len();
+        let mut acc = [0.0f32; N];
         for (i, &wi) in w.iter().enumerate() {
-            let row = &m[i * hs + d0..][..LANES];
-            for l in 0..LANES {
+            let row = &m[i * hs + d0..][..N];
+            for l in 0..N {
                 acc[l] += wi * row[l];
             }
         }
-        out[d0..d0 + LANES].copy_from_slice(&acc);
-        d0 += LANES;
+        out[d0..d0 + N].copy_from_slice(&acc);
     }
-    for (d, o) in out.iter_mut().enumerate().skip(d0) {
-        let mut acc = 0.0f32;
-        for (i, &wi) in w.iter().enumerate() {
-            acc += wi * m[i * hs + d];
-        }
-        *o = acc;
+    let hs = out.len();
+    let mut d = 0;
+    while d + 32 <= hs {
+        block::<32>(out, w, m, d);
+        d += 32;
+    }
+    while d + 8 <= hs {
+        block::<8>(out, w, m, d);
+        d += 8;
+    }
+    while d < hs {
+        block::<1>(out, w, m, d);
+        d += 1;
     }
 }
+
+/// Defines `pub fn NAME(args) { body }` and, on x86-64, a second build of the same body with
+/// AVX2 enabled, chosen at run time. AVX2 without FMA does the same IEEE operations in the same
+/// order as SSE2 and wasm simd128, eight lanes at a time, so every build gives the same bits.
+/// The body's helpers must be `#[inline(always)]` to be compiled into each build.
+macro_rules! with_avx2 {
+    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        pub fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2, checked just above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use with_avx2;
 
 #[cfg(test)]
 mod tests {

@@ -4,14 +4,18 @@
 use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 
+pub mod bench;
 pub mod model;
 pub mod sizing;
 pub mod train;
 
-use crate::kernels::{scalar::Scalar, Kernels};
+use crate::kernels::Kernels;
 
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
+
+#[cfg(feature = "webgpu")]
+pub mod webgpu;
 
 /// Installs a panic hook that writes the panic message to the console (a panic is a bug: the
 /// bindings validate every input first, but when one happens the message must be readable).
@@ -34,7 +38,7 @@ pub fn build_kind() -> String {
     if cfg!(feature = "threads") { "threads" } else { "simd128" }.to_string()
 }
 
-/// `inp (M, K) · weight (N, K)ᵀ` on the named backend, returned as a new Float32Array (M, N).
+/// `inp (M, K) · weight (N, K)ᵀ` on this build's kernels, returned as a new Float32Array (M, N).
 /// A small entry point for checking the kernels from JS.
 #[wasm_bindgen]
 pub fn matmul(inp: &[f32], weight: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, JsError> {
@@ -48,13 +52,14 @@ pub fn matmul(inp: &[f32], weight: &[f32], m: usize, k: usize, n: usize) -> Resu
         )));
     }
     let mut out = vec![0.0; m * n];
-    Scalar.matmul_forward(&mut out, inp, weight, None, m, k, n);
+    kernels().matmul_forward(&mut out, inp, weight, None, m, k, n);
     Ok(out)
 }
 
-/// The kernels the model runs on in this build.
+/// The kernels the model runs on in this build: the thread pool's when the threaded build's
+/// pool has started (`initThreadPool` runs before any model call), else single-thread SIMD.
 pub(crate) fn kernels() -> &'static dyn Kernels {
-    &Scalar
+    crate::kernels::best()
 }
 
 /// A core error as a JS exception; the message is the core's, written for a person.

@@ -19,8 +19,7 @@ export function renderChrome(page) {
   const header = document.getElementById('site-header');
   if (header) {
     header.className = 'site-header';
-    const links = PAGES.filter((p) => exists(p))
-      .map((p) => `<a href="${p.href}"${p.id === page ? ' aria-current="page"' : ''}>${p.label}</a>`)
+    const links = PAGES.map((p) => `<a href="${p.href}"${p.id === page ? ' aria-current="page"' : ''}>${p.label}</a>`)
       .join('');
     header.innerHTML = `<a class="brand" href="index.html">glass<span>gpt</span></a>
       <nav aria-label="Pages">${links}</nav>
@@ -28,11 +27,6 @@ export function renderChrome(page) {
   }
   if (isEmbed()) document.body.classList.add('embed');
   installErrorHandlers();
-}
-
-// Pages that exist in this build of the site; the list grows as pages land.
-function exists(p) {
-  return document.documentElement.dataset.pages?.split(' ').includes(p.id) ?? true;
 }
 
 /** Shows which build/backend runs, e.g. "threads · 2 workers". */

@@ -52,13 +52,14 @@ const handlers = {
    */
   async generate({ prompt = '', temperature = 1, top_k = 0, top_p = 1, seed, length = 200 }) {
     const my = ++generation;
-    const report = model.start(prompt, temperature, top_k, top_p, seed ?? undefined);
+    const m = model; // a model loaded meanwhile bumps `generation`, which ends this loop
+    const report = m.start(prompt, temperature, top_k, top_p, seed ?? undefined);
     let text = '';
     let pending = '';
     const t0 = performance.now();
     let lastEmit = t0;
     while (text.length < length && my === generation) {
-      const piece = model.generate(Math.min(4, length - text.length));
+      const piece = m.generate(Math.min(4, length - text.length));
       text += piece;
       pending += piece;
       const now = performance.now();
@@ -71,7 +72,9 @@ const handlers = {
     }
     const seconds = (performance.now() - t0) / 1000;
     if (pending) emit('token', { text: pending, total: text.length, tokensPerSec: text.length / seconds });
-    return { text, seconds, tokensPerSec: text.length / seconds, stopped: my !== generation, report, probs: model.probs() };
+    const stopped = my !== generation;
+    const probs = m === model ? m.probs() : new Float32Array(0);
+    return { text, seconds, tokensPerSec: text.length / seconds, stopped, report, probs };
   },
 
   stop() {
@@ -105,6 +108,35 @@ const handlers = {
     return transferable({ table, similarity, length, d }, [table.buffer, similarity.buffer]);
   },
 
+  /** What this browser and build can run: CPU backends, and WebGPU's adapter if there is one. */
+  async backends() {
+    const cpu = core.wasm.benchBackends();
+    let webgpu = null;
+    if (core.wasm.WebGpuMatmul && (await core.wasm.webgpuAvailable())) {
+      try {
+        const mm = await core.wasm.WebGpuMatmul.create();
+        webgpu = String((typeof mm.adapter === 'function' ? mm.adapter() : mm.adapter) || 'adapter');
+        mm.free();
+      } catch (e) {
+        webgpu = null;
+      }
+    }
+    return { build: core.build, threads: core.threads, cpu, webgpu };
+  },
+
+  /** One benchmark measurement; `kind` picks the wasm function (see src/wasm/bench.rs). */
+  async bench({ kind, backend, op = 'forward', m, k, n, samples = 9, minSampleMs = 20, batch = 16, tokens = 120 }) {
+    switch (kind) {
+      case 'matmul':
+        if (backend === 'webgpu') return benchWebGpuMatmul(m, k, n, samples);
+        return core.wasm.benchMatmul(backend, op, m, k, n, samples, minSampleMs);
+      case 'train': return core.wasm.benchTrainStep(backend, batch, samples);
+      case 'forward': return core.wasm.benchForward(backend, samples);
+      case 'generate': return core.wasm.benchGenerate(backend, tokens, samples);
+      default: throw new Error(`unknown benchmark ${kind}`);
+    }
+  },
+
   /** A small matmul in wasm checked against a plain JS triple loop. */
   matmulCheck({ m = 7, k = 13, n = 5 } = {}) {
     const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37));
@@ -125,7 +157,30 @@ const handlers = {
   ...trainHandlers({ wasm: () => core.wasm, emit, yieldToEvents, transferable }),
 };
 
+// WebGPU matmul timing: each call uploads both operands and reads the product back, so this
+// measures the round trip a single matmul costs, not the resident model's throughput.
+let gpuMatmul = null;
+async function benchWebGpuMatmul(m, k, n, samples) {
+  gpuMatmul ??= await core.wasm.WebGpuMatmul.create();
+  const x = new Float32Array(m * k), w = new Float32Array(n * k);
+  core.wasm.benchFill(x, 1n);
+  core.wasm.benchFill(w, 2n);
+  await gpuMatmul.matmul(x, w, undefined, m, k, n); // warm-up: pipelines, buffers
+  const ms = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await gpuMatmul.matmul(x, w, undefined, m, k, n);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const flops = 2 * m * n * k;
+  const med = ms[ms.length >> 1];
+  return { backend: 'webgpu', op: 'forward (incl. upload + readback)', m, k, n, median_ms: med, min_ms: ms[0], max_ms: ms[ms.length - 1],
+    gflops: flops / med / 1e6, gflops_best: flops / ms[0] / 1e6, gflops_worst: flops / ms[ms.length - 1] / 1e6, calls_per_sample: 1 };
+}
+
 function setModel(next, name) {
+  generation++; // ends a generation running on the old model before it is freed
   model?.free();
   model = next;
   return { name, ...model.config() };

@@ -134,7 +134,9 @@ fn build(root: &Path) -> Result<(), String> {
             cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
                 .env("RUSTFLAGS", THREADS_RUSTFLAGS)
                 .env("CARGO_TARGET_DIR", root.join("target/threads"))
-                .args(["--", "--features", "threads", "-Z", "build-std=panic_abort,std"]);
+                .args(["--", "--features", "threads,webgpu", "-Z", "build-std=panic_abort,std"]);
+        } else {
+            cmd.args(["--", "--features", "webgpu"]);
         }
         run(&mut cmd)?;
         let wasm = root.join(out).join("glassgpt_bg.wasm");
@@ -230,7 +232,8 @@ fn test(root: &Path) -> Result<(), String> {
     step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
     // The browser test targets are the tests/web*.rs files; the others are native-only.
     let mut wasm_test = Command::new("wasm-pack");
-    wasm_test.args(["test", "--headless", "--chrome", "--"]);
+    // `--test NAME` before any `--`: after it they would go to the test runner, not cargo.
+    wasm_test.args(["test", "--headless", "--chrome", "--features", "webgpu"]);
     for name in test_targets(root, "web") {
         wasm_test.args(["--test", &name]);
     }
@@ -290,6 +293,9 @@ fn test_targets(root: &Path, prefix: &str) -> Vec<String> {
 /// tests/e2e against them in headless Chromium.
 fn e2e(root: &Path) -> Result<Vec<String>, String> {
     eprintln!("\n=== end-to-end tests (headless Chromium)");
+    // The native CLI, for the tests that compare the page with it (already built by `cargo test`).
+    run(Command::new("cargo").args(["build", "--quiet", "--bin", "glassgpt"]))?;
+    let cli = root.join("target/debug/glassgpt");
     let urls = spawn_servers(root)?;
     let dir = root.join("tests/e2e");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -301,6 +307,6 @@ fn e2e(root: &Path) -> Result<Vec<String>, String> {
         .collect();
     files.sort();
     let mut cmd = Command::new("node");
-    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]);
+    cmd.arg("--test").arg("--test-concurrency=1").args(&files).env("GLASSGPT_URL", &urls[0]).env("GLASSGPT_URL_NOCOI", &urls[1]).env("GLASSGPT_CLI", &cli);
     Ok(run(&mut cmd).err().map(|e| format!("end-to-end: {e}")).into_iter().collect())
 }

@@ -18,7 +18,7 @@ commands:
                  --eval-iters 20 --sinusoidal --time-limit-min M]
   sample         generate text from a checkpoint
                  --checkpoint CKPT [--prompt P --length 500 --temperature 0.8 --top-k 0
-                 --top-p 1.0 --seed S --lossy]
+                 --top-p 1.0 --seed S --overflow-keep K --lossy]
   next           the next-character distribution after a prompt
                  --checkpoint CKPT --prompt P [--json --lossy]
   size           the GPT-3 sizing calculator: training, inference, memory (--help for options)
@@ -26,7 +26,7 @@ commands:
 
 /// The matmul backend every command uses.
 fn kernels() -> &'static dyn glassgpt::kernels::Kernels {
-    &glassgpt::kernels::scalar::Scalar
+    glassgpt::kernels::best()
 }
 
 fn main() -> ExitCode {

@@ -32,7 +32,10 @@ fn encode(vocab: &Vocab, prompt: &str, lossy: bool) -> Result<Vec<u32>, String> 
 }
 
 /// `glassgpt sample --checkpoint F [--prompt P] [--length N] [--temperature T] [--top-k K]
-/// [--top-p P] [--seed S] [--lossy]`: streams the prompt and N sampled characters to stdout.
+/// [--top-p P] [--seed S] [--overflow-keep K] [--lossy]`: streams the prompt and N sampled
+/// characters to stdout. Past block_size the window slides one character at a time as in
+/// nanoGPT, unless `--overflow-keep K` keeps K characters and recomputes only every
+/// block_size - K characters (much faster; see `Session::set_overflow_keep`).
 pub fn sample(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let a = Args::parse(rest, &["lossy"])?;
     let path: String = a.required("checkpoint")?;
@@ -40,6 +43,7 @@ pub fn sample(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let length: usize = a.get("length", 500)?;
     let sampler = Sampler { temperature: a.get("temperature", 0.8)?, top_k: a.get("top-k", 0)?, top_p: a.get("top-p", 1.0)? };
     let seed: Option<u64> = a.opt("seed")?;
+    let overflow_keep: Option<usize> = a.opt("overflow-keep")?;
     let lossy = a.switch("lossy");
     a.finish()?;
     sampler.validate().map_err(|e| e.to_string())?;
@@ -55,6 +59,9 @@ pub fn sample(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     };
     let mut rng = Rng::new(seed);
     let mut session = Session::new(gpt.config()).map_err(|e| e.to_string())?;
+    if let Some(keep) = overflow_keep {
+        session.set_overflow_keep(keep).map_err(|e| e.to_string())?;
+    }
     session.feed(&gpt, k, &ids).map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{prompt}");

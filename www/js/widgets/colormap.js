@@ -26,3 +26,16 @@ export function cssColor(lut, t) {
   const i = Math.round(Math.min(1, Math.max(0, t)) * 255) * 4;
   return `rgb(${lut[i]},${lut[i + 1]},${lut[i + 2]})`;
 }
+
+/**
+ * The same colours with the input warped by t ↦ t^gamma: gamma 0.5 (a square-root scale) gives
+ * small values more of the scale, so faint attention stays visible next to a few strong weights.
+ */
+export function warp(lut, gamma) {
+  const out = new Uint8ClampedArray(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const j = Math.round(Math.pow(i / 255, gamma) * 255) * 4;
+    out.set(lut.subarray(j, j + 4), i * 4);
+  }
+  return out;
+}

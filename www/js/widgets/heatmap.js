@@ -7,12 +7,13 @@ import { SEQUENTIAL, DIVERGING } from './colormap.js';
 export class Heatmap {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{ scale?: 'sequential'|'diverging', cell?: number, onHover?: (row:number|null, col:number|null) => void }} opts
+   * @param {{ scale?: 'sequential'|'diverging', lut?: Uint8ClampedArray, cell?: number, onHover?: (row:number|null, col:number|null) => void }} opts
+   *   `lut` replaces the scale's colours (e.g. a warped table) but keeps its range rule.
    */
-  constructor(canvas, { scale = 'sequential', cell = 0, onHover } = {}) {
+  constructor(canvas, { scale = 'sequential', lut, cell = 0, onHover } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
-    this.lut = scale === 'diverging' ? DIVERGING : SEQUENTIAL;
+    this.lut = lut ?? (scale === 'diverging' ? DIVERGING : SEQUENTIAL);
     this.scale = scale;
     this.cell = cell; // CSS pixels per cell; 0 = fit the canvas's CSS width
     this.rows = 0;
@@ -38,10 +39,12 @@ export class Heatmap {
 
   /**
    * Draws `data` (rows × cols, row-major, starting at `offset`). Values map to colour over
-   * [min, max] (diverging scales are symmetric around 0). `masked(row, col)` cells are grey.
+   * [min, max] (diverging scales are symmetric around 0). `masked(row, col)` cells are grey;
+   * `causal: true` masks every cell above the diagonal (col > row) without a call per cell.
    * `highlight` = { row, col } outlines a row and a column.
    */
-  draw(data, rows, cols, { offset = 0, min, max, masked, highlight } = {}) {
+  draw(data, rows, cols, { offset = 0, min, max, masked, causal = false, highlight } = {}) {
+    if (causal) masked = null;
     this.rows = rows;
     this.cols = cols;
     if (this.canvas.width !== cols || this.canvas.height !== rows) {
@@ -68,27 +71,49 @@ export class Heatmap {
       hi = hi ?? b;
     }
     const span = hi - lo || 1;
-    const img = this.ctx.createImageData(cols, rows);
-    const px = img.data;
-    const lut = this.lut;
+    // One 32-bit write per pixel: the pixels and the lookup table viewed as RGBA words (both
+    // in the machine's byte order, so a copy is a copy). The ImageData is reused while the
+    // size stays the same.
+    if (!this.img || this.img.width !== cols || this.img.height !== rows) this.img = this.ctx.createImageData(cols, rows);
+    const img = this.img;
+    const px32 = new Uint32Array(img.data.buffer);
+    const lut32 = lut32Of(this.lut);
+    const scale = 255 / span;
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const o = (r * cols + c) * 4;
+      const row = r * cols;
+      const src = offset + row;
+      // Cells after `end` in this row are masked: all of them past the diagonal when causal.
+      const end = causal ? Math.min(cols, r + 1) : cols;
+      for (let c = 0; c < end; c++) {
         if (masked && masked(r, c)) {
-          const g = (r + c) % 2 ? 226 : 236; // a faint checker: "not allowed to look here"
-          px[o] = g; px[o + 1] = g; px[o + 2] = g + 4; px[o + 3] = 255;
+          px32[row + c] = MASK32[(r + c) & 1];
           continue;
         }
-        let t = (data[offset + r * cols + c] - lo) / span;
-        t = t < 0 ? 0 : t > 1 ? 1 : t;
-        const li = ((t * 255 + 0.5) | 0) * 4;
-        px[o] = lut[li]; px[o + 1] = lut[li + 1]; px[o + 2] = lut[li + 2]; px[o + 3] = 255;
+        let i = ((data[src + c] - lo) * scale + 0.5) | 0;
+        i = i < 0 ? 0 : i > 255 ? 255 : i;
+        px32[row + c] = lut32[i];
       }
+      for (let c = end; c < cols; c++) px32[row + c] = MASK32[(r + c) & 1];
     }
+    const px = img.data;
     if (highlight) tint(px, rows, cols, highlight);
     this.ctx.putImageData(img, 0, 0);
     this.range = [lo, hi];
   }
+}
+
+// The masked cells' faint checker ("not allowed to look here"), as RGBA words.
+const MASK32 = new Uint32Array(new Uint8ClampedArray([236, 236, 240, 255, 226, 226, 230, 255]).buffer);
+
+// Each lookup table's RGBA words, made once per table.
+const LUT32 = new WeakMap();
+function lut32Of(lut) {
+  let w = LUT32.get(lut);
+  if (!w) {
+    w = new Uint32Array(Uint8ClampedArray.from(lut).buffer);
+    LUT32.set(lut, w);
+  }
+  return w;
 }
 
 // Darkens everything outside the highlighted row and column, so "what this character attends to"
@@ -98,14 +123,14 @@ function tint(px, rows, cols, { row, col }) {
     for (let c = 0; c < cols; c++) {
       if (r === row || c === col) continue;
       const o = (r * cols + c) * 4;
-      px[o] = px[o] * 0.55 + 40; px[o + 1] = px[o + 1] * 0.55 + 40; px[o + 2] = px[o + 2] * 0.55 + 40;
+      px[o] = px[o] * 0.7 + 28; px[o + 1] = px[o + 1] * 0.7 + 28; px[o + 2] = px[o + 2] * 0.7 + 34;
     }
   }
 }
 
 /** A horizontal colour legend from `lo` to `hi` with a label. */
-export function legend(container, { scale = 'sequential', lo = 0, hi = 1, label = '' } = {}) {
-  const lut = scale === 'diverging' ? DIVERGING : SEQUENTIAL;
+export function legend(container, { scale = 'sequential', lut, lo = 0, hi = 1, label = '' } = {}) {
+  lut = lut ?? (scale === 'diverging' ? DIVERGING : SEQUENTIAL);
   const c = document.createElement('canvas');
   c.width = 256; c.height = 1;
   c.className = 'legend-bar pixelated';

@@ -1,0 +1,188 @@
+//! Every fast backend, and every micro-kernel this machine runs, against the scalar reference
+//! on shapes chosen to hit each edge of the tiling: 1×1×1, non-multiples of every tile size,
+//! K across a KC block boundary, N across NC, M across MC, the M ≤ 4 dot-product path, and
+//! empty dimensions. Backward products accumulate into buffers that already hold values, and
+//! the forward must overwrite an output pre-filled with NaN.
+
+use super::bench::fill_uniform;
+use super::gemm::{self, MatRef};
+use super::micro::{self, MicroKernel};
+use super::scalar::Scalar;
+use super::{simd, Kernels};
+
+/// (M, K, N) shapes.
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (7, 13, 5),
+    (65, 129, 33),
+    (1, 300, 70),   // generation: one row, dot-product path with a K tail and an N tail
+    (1, 64, 257),   // one row, many columns (parallel column split)
+    (3, 257, 301),  // a few rows: still the dot-product path
+    (5, 3, 2),      // just above the dot-product path, smaller than every tile
+    (6, 16, 8),     // exactly one 6x8 tile
+    (8, 32, 32),    // exactly one 8x32 tile
+    (13, 300, 37),  // K crosses a KC = 256 block
+    (130, 70, 45),  // M crosses an MC block
+    (9, 5, 1100),   // N crosses an NC = 1024 block
+    (130, 513, 67), // all three at once, above the threaded cut-off
+    (64, 128, 192), // a small model layer
+    (0, 4, 3),
+    (4, 0, 3),
+    (7, 0, 9),
+    (3, 4, 0),
+];
+
+/// Float tolerance for a sum of `inner` products of values in [-1, 1]: rounding grows with the
+/// length of the sum (and blocked kernels add in a different order than the reference).
+fn tol(inner: usize) -> f32 {
+    1e-6 * (inner as f32 + 4.0)
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn random(len: usize, seed: u64) -> Vec<f32> {
+    let mut v = vec![0.0; len];
+    fill_uniform(&mut v, seed);
+    v
+}
+
+/// A forward implementation under test: (out, inp, weight, bias, m, k, n).
+type Forward<'a> = &'a dyn Fn(&mut [f32], &[f32], &[f32], Option<&[f32]>, usize, usize, usize);
+/// A backward implementation under test: (dinp, dweight, dbias, dout, inp, weight, m, k, n).
+type Backward<'a> = &'a dyn Fn(&mut [f32], &mut [f32], Option<&mut [f32]>, &[f32], &[f32], &[f32], usize, usize, usize);
+
+/// Forward with and without bias, on every shape, against [`Scalar`].
+fn check_forward(what: &str, fwd: Forward) {
+    for &(m, k, n) in SHAPES {
+        let inp = random(m * k, 1); // (M, K)
+        let weight = random(n * k, 2); // (N, K)
+        let bias = random(n, 3); // (N)
+        for with_bias in [true, false] {
+            let b = with_bias.then_some(&bias[..]);
+            let mut want = vec![0.0; m * n]; // (M, N)
+            Scalar.matmul_forward(&mut want, &inp, &weight, b, m, k, n);
+            let mut got = vec![f32::NAN; m * n]; // must be overwritten, NaN included
+            fwd(&mut got, &inp, &weight, b, m, k, n);
+            let d = max_abs_diff(&got, &want);
+            assert!(d <= tol(k), "{what} forward {m}x{k}x{n} bias={with_bias}: max abs diff {d:e} > {:e}", tol(k));
+        }
+    }
+}
+
+/// Backward (dinp, dweight, dbias) accumulated onto non-zero gradients, on every shape.
+fn check_backward(what: &str, bwd: Backward) {
+    for &(m, k, n) in SHAPES {
+        let inp = random(m * k, 1); // (M, K)
+        let weight = random(n * k, 2); // (N, K)
+        let dout = random(m * n, 4); // (M, N)
+        let (dinp0, dweight0, dbias0) = (random(m * k, 5), random(n * k, 6), random(n, 7));
+        let (mut want_dinp, mut want_dw, mut want_db) = (dinp0.clone(), dweight0.clone(), dbias0.clone());
+        Scalar.matmul_backward(&mut want_dinp, &mut want_dw, Some(&mut want_db), &dout, &inp, &weight, m, k, n);
+        let (mut dinp, mut dw, mut db) = (dinp0.clone(), dweight0.clone(), dbias0.clone());
+        bwd(&mut dinp, &mut dw, Some(&mut db), &dout, &inp, &weight, m, k, n);
+        let d = max_abs_diff(&dinp, &want_dinp);
+        assert!(d <= tol(n), "{what} dinp {m}x{k}x{n}: max abs diff {d:e}");
+        let d = max_abs_diff(&dw, &want_dw);
+        assert!(d <= tol(m), "{what} dweight {m}x{k}x{n}: max abs diff {d:e}");
+        let d = max_abs_diff(&db, &want_db);
+        assert!(d <= tol(m), "{what} dbias {m}x{k}x{n}: max abs diff {d:e}");
+        // Without dbias, dinp and dweight are unchanged.
+        let (mut dinp2, mut dw2) = (dinp0.clone(), dweight0.clone());
+        bwd(&mut dinp2, &mut dw2, None, &dout, &inp, &weight, m, k, n);
+        assert_eq!((dinp2, dw2), (dinp, dw), "{what} backward {m}x{k}x{n}: dbias changed dinp/dweight");
+    }
+}
+
+fn check_backend(kernels: &dyn Kernels) {
+    check_forward(kernels.name(), &|o, x, w, b, m, k, n| kernels.matmul_forward(o, x, w, b, m, k, n));
+    check_backward(kernels.name(), &|dx, dw, db, g, x, w, m, k, n| kernels.matmul_backward(dx, dw, db, g, x, w, m, k, n));
+}
+
+fn check_micro_kernel(uk: &'static MicroKernel) {
+    check_forward(uk.isa, &|o, x, w, b, m, k, n| simd::forward(uk, o, x, w, b, m, k, n));
+    check_backward(uk.isa, &|dx, dw, db, g, x, w, m, k, n| {
+        simd::backward_dinp(uk, dx, g, w, m, k, n);
+        simd::backward_dweight(uk, dw, g, x, m, k, n);
+        if let Some(db) = db {
+            gemm::add_bias_grad(db, g, n);
+        }
+    });
+}
+
+#[test]
+fn simd_matches_scalar() {
+    check_backend(&simd::Simd);
+}
+
+/// The backend only runs the micro-kernel `select` picks; check the others this CPU can run.
+#[test]
+fn every_micro_kernel_matches_scalar() {
+    for uk in micro::all_runnable() {
+        check_micro_kernel(uk);
+    }
+}
+
+#[cfg(feature = "threads")]
+#[test]
+fn threads_match_scalar_with_uneven_pools() {
+    use super::threads::Threads;
+    check_backend(&Threads); // the global pool (one thread per core)
+    for n_threads in [3, 4] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(n_threads).build().unwrap();
+        pool.install(|| {
+            assert_eq!(Threads.n_threads(), n_threads);
+            check_backend(&Threads);
+        });
+    }
+}
+
+/// The GEMM through arbitrary strides, into a C whose rows are longer than N: only the
+/// (m, n) block changes, by exactly A·B.
+#[test]
+fn gemm_respects_strides_and_ldc() {
+    let (m, n, k, ldc) = (11, 19, 23, 25);
+    let a_store = random(m * 2 * k, 8); // A (m, k) at rs = 2k, cs = 2 (every other float)
+    let b_store = random(k * n, 9); // B (k, n) stored transposed: B[p][j] at j*k + p
+    let a = MatRef { data: &a_store, rs: 2 * k, cs: 2 };
+    let b = MatRef::transposed(&b_store, k);
+    let c0 = random(m * ldc, 10);
+    let mut want = c0.clone();
+    for i in 0..m {
+        for j in 0..n {
+            want[i * ldc + j] += (0..k).map(|p| a_store[i * 2 * k + 2 * p] * b_store[j * k + p]).sum::<f32>();
+        }
+    }
+    for uk in micro::all_runnable() {
+        let mut c = c0.clone();
+        gemm::gemm(uk, m, n, k, a, b, &mut c, ldc);
+        let d = max_abs_diff(&c, &want);
+        assert!(d <= tol(k), "{}: max abs diff {d:e}", uk.isa);
+        for i in 0..m {
+            assert_eq!(&c[i * ldc + n..(i + 1) * ldc], &c0[i * ldc + n..(i + 1) * ldc], "{}: row {i} padding changed", uk.isa);
+        }
+    }
+}
+
+/// A view too short for its shape is a bug the GEMM reports, naming the operand.
+#[test]
+#[should_panic(expected = "gemm: A (4, 5)")]
+fn gemm_rejects_short_operands() {
+    let mut c = vec![0.0; 4 * 3];
+    gemm::gemm(micro::select(), 4, 3, 5, MatRef::rows(&[0.0; 19], 5), MatRef::rows(&[0.0; 15], 3), &mut c, 3);
+}
+
+#[test]
+fn names_find_backends() {
+    assert_eq!(super::by_name("scalar").unwrap().name(), "scalar");
+    let simd_name = super::by_name("simd128").unwrap().name();
+    assert_eq!(super::by_name("simd").unwrap().name(), simd_name);
+    assert!(super::by_name("cuda").is_none());
+    assert_eq!(super::by_name("threads").is_some(), cfg!(feature = "threads"));
+    assert_ne!(super::best().name(), "scalar");
+    let names: Vec<_> = super::all().iter().map(|k| k.name()).collect();
+    assert!(names.contains(&super::best().name()), "{names:?}");
+}
+

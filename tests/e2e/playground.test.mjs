@@ -1,0 +1,286 @@
+// The playground (index.html) in headless Chromium: the shipped model loads and every view is
+// drawn; a fixed seed gives the same text on the threaded and the single-thread builds; the
+// attention maps follow the prompt and the selected head; a corrupt checkpoint is refused with a
+// message while the model keeps working; the state survives a reload through the URL hash; a
+// phone-width screen does not scroll sideways. No console errors anywhere.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { launch, open, screenshot, ARTIFACTS, SITE, SITE_NOCOI } from './lib.mjs';
+
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const READY = 'body[data-model="ready"], body[data-model="error"], .banner.error:not([hidden])';
+
+async function openPlayground(url, opts) {
+  const r = await open(browser, url, opts);
+  await r.page.waitForSelector(READY, { timeout: 60000 });
+  const state = await r.page.getAttribute('body', 'data-model');
+  assert.equal(state, 'ready', `the model did not load: ${await r.page.textContent('#model-status')} ${r.problems.join('; ')}`);
+  return r;
+}
+
+/** Saves a screenshot of one part of the page under tests/e2e/artifacts/ (for a person to look at). */
+async function shot(page, selector, name) {
+  await page.locator(selector).screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** A fingerprint of a canvas's pixels and how many distinct colours it has. */
+function canvasStats(page, selector) {
+  return page.$eval(selector, (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let hash = 0;
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+      colours.add(v);
+      hash = (Math.imul(hash, 31) + v) | 0;
+    }
+    return { hash, colours: colours.size, width: c.width, height: c.height };
+  });
+}
+
+/** Waits until the page has inspected the text more often than `before` times. */
+async function inspectedAfter(page, before) {
+  await page.waitForFunction((n) => Number(document.body.dataset.inspected ?? 0) > n, before, { timeout: 30000 });
+}
+const blockSize = async (page) => Number(await page.textContent('[data-cfg="block_size"]'));
+const inspectedCount = (page) => page.evaluate(() => Number(document.body.dataset.inspected ?? 0));
+
+/** Generates with the page's current settings and returns the generated text. */
+async function generate(page) {
+  const before = await page.evaluate(() => Number(document.getElementById('textout').dataset.done ?? 0));
+  await page.click('#generate-btn');
+  await page.waitForFunction((n) => Number(document.getElementById('textout').dataset.done ?? 0) > n, before, { timeout: 60000 });
+  return page.textContent('#text-gen');
+}
+
+const FIXED = '#prompt=ROMEO%3A%0A&temp=0.8&topk=0&topp=1&seed=7&len=150';
+
+test('the model loads and every view is drawn', async () => {
+  const { page, context, problems } = await openPlayground(SITE);
+  const cfg = await page.evaluate(() => ({ ...Object.fromEntries([...document.querySelectorAll('[data-cfg]')].map((e) => [e.dataset.cfg, e.textContent])) }));
+  const L = Number(cfg.n_layer), NH = Number(cfg.n_head);
+  assert.ok(L >= 1 && NH >= 1, JSON.stringify(cfg));
+  assert.equal(await page.locator('.att-thumb').count(), L * NH, 'one small map per layer and head');
+  for (const sel of ['.att-canvas', '.att-thumb canvas', '#pe-sin-table canvas', '#pe-sin-sim canvas', '#pe-wpe-table canvas', '#pe-wpe-sim canvas', '#emb-scatter canvas', '#pe-sin-lines canvas']) {
+    const s = await canvasStats(page, sel);
+    assert.ok(s.width > 0 && s.colours > 3, `${sel} looks blank: ${JSON.stringify(s)}`);
+  }
+  // The next-character distribution: ten candidates, likeliest first.
+  const pcts = await page.$$eval('.bar-pct', (els) => els.map((e) => e.textContent));
+  assert.equal(pcts.length, 10);
+  // The large view has a character on each axis for each position of the prompt.
+  const t = Number(await page.getAttribute('#att-large', 'data-t'));
+  assert.equal(t, [...'ROMEO:\n'].length);
+  assert.equal(await page.locator('.att-cols .ax').count(), t);
+  await screenshot(page, 'playground');
+  for (const part of ['generate', 'attention', 'positions', 'embeddings']) await shot(page, `#${part}`, `playground-${part}`);
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('a fixed seed generates the same text on the threaded and the single-thread build', async () => {
+  const texts = {};
+  for (const [name, url] of [['threads', SITE], ['simd128', SITE_NOCOI]]) {
+    const { page, context, problems } = await openPlayground(url + FIXED);
+    texts[name] = { build: await page.textContent('[data-fact="build"]'), first: await generate(page), second: await generate(page) };
+    const stats = await page.textContent('#gen-stats');
+    assert.match(stats, /chars\/s/);
+    if (name === 'threads') {
+      // The top of the page as a reader first sees it, after one generation.
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(ARTIFACTS, 'playground-top.png') });
+    }
+    await context.close();
+    assert.deepEqual(problems, []);
+  }
+  console.log(`seed 7 text (${texts.threads.first.length} chars): ${JSON.stringify(texts.threads.first.slice(0, 80))}…`);
+  assert.equal(texts.threads.build, 'threads');
+  assert.equal(texts.simd128.build, 'simd128');
+  assert.equal([...texts.threads.first].length, 150);
+  assert.equal(texts.threads.first, texts.threads.second, 'the same seed twice in one page');
+  assert.equal(texts.threads.first, texts.simd128.first, 'threads and simd128 builds agree');
+  fs.writeFileSync(path.join(ARTIFACTS, 'seed7.txt'), texts.threads.first);
+  // The native CLI, on the same checkpoint, prompt, settings and seed, samples the same text.
+  const cli = process.env.GLASSGPT_CLI;
+  if (cli) {
+    const model = new URL('../../www/models/shakespeare.safetensors', import.meta.url).pathname;
+    const native = execFileSync(cli, ['sample', '--checkpoint', model, '--prompt', 'ROMEO:\n', '--temperature', '0.8',
+      '--top-k', '0', '--top-p', '1', '--length', '150', '--seed', '7', '--overflow-keep', '64'], { encoding: 'utf8' });
+    assert.ok(native.endsWith(texts.threads.first) || native.endsWith(texts.threads.first + '\n'),
+      `the native CLI sampled a different text:\n${native}\nvs the page:\n${texts.threads.first}`);
+  }
+});
+
+test('the attention maps follow the prompt, and generation updates them', async () => {
+  const { page, context, problems } = await openPlayground(SITE + FIXED);
+  const before = await canvasStats(page, '.att-canvas');
+  let n = await inspectedCount(page);
+  const T = Math.min(43, await blockSize(page));
+  await page.fill('#prompt', 'To be, or not to be, that is the question:\n');
+  await inspectedAfter(page, n);
+  await page.waitForFunction((t) => document.getElementById('att-large').dataset.t === String(t), T);
+  const after = await canvasStats(page, '.att-canvas');
+  assert.notEqual(after.hash, before.hash, 'the large map changed');
+  assert.equal(after.width, T);
+  const thumbs = await canvasStats(page, '.att-thumb canvas');
+  assert.equal(thumbs.width, T);
+  // Generating re-inspects the growing text.
+  n = await inspectedCount(page);
+  await generate(page);
+  await inspectedAfter(page, n);
+  const t = Number(await page.getAttribute('#att-large', 'data-t'));
+  assert.ok(t > T || t === await blockSize(page), `after generation the map covers more than the prompt: ${t}`);
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('stop ends a long generation early; continue makes the text the prompt', async () => {
+  const { page, context, problems } = await openPlayground(SITE + '#prompt=KING%3A%0A&seed=3&len=1000');
+  await page.click('#generate-btn');
+  await page.waitForFunction(() => document.getElementById('text-gen').textContent.length >= 20, null, { timeout: 30000 });
+  assert.equal(await page.isDisabled('#stop-btn'), false);
+  await page.click('#stop-btn');
+  await page.waitForFunction(() => document.getElementById('textout').dataset.done === '1', null, { timeout: 30000 });
+  const text = await page.textContent('#text-gen');
+  assert.ok(text.length >= 20 && text.length < 1000, `stopped after ${text.length} characters`);
+  assert.match(await page.textContent('#gen-stats'), /stopped/);
+  assert.equal(await page.isDisabled('#generate-btn'), false);
+  assert.equal(await page.isDisabled('#stop-btn'), true);
+  await page.click('#continue-btn');
+  assert.equal(await page.inputValue('#prompt'), `KING:\n${text}`);
+  assert.equal(await page.textContent('#text-gen'), '');
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('switching layer and head changes the large view; the hash keeps the choice', async () => {
+  const { page, context, problems } = await openPlayground(SITE + FIXED);
+  await page.fill('#prompt', 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
+  const T = Math.min(61, await blockSize(page));
+  await page.waitForFunction((t) => document.getElementById('att-large').dataset.t === String(t), T);
+  const L = await page.locator('#layer option').count();
+  const NH = await page.locator('#head option').count();
+  const seen = new Set();
+  for (const [l, h] of [[0, 0], [L - 1, NH - 1], [0, NH - 1], [L - 1, 0]]) {
+    await page.click(`.att-thumb[data-layer="${l}"][data-head="${h}"]`);
+    assert.equal(await page.getAttribute(`.att-thumb[data-layer="${l}"][data-head="${h}"]`, 'aria-pressed'), 'true');
+    assert.equal(await page.inputValue('#layer'), String(l));
+    seen.add((await canvasStats(page, '.att-canvas')).hash);
+  }
+  assert.equal(seen.size, 4, 'four heads, four different large views');
+  // The selects do the same.
+  await page.selectOption('#head', '0');
+  await page.waitForFunction(() => location.hash.includes('head=0'));
+  await page.selectOption('#layer', String(L - 1));
+  await page.waitForFunction((l) => location.hash.includes(`layer=${l}`), L - 1);
+  // Keyboard: focus the map, move with the arrows; the readout names a character.
+  await page.focus('.att-canvas');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  assert.match(await page.textContent('#att-readout'), /at 1 looks most at/);
+  assert.equal(await page.locator('.att-rows .ax.hl').count(), 1);
+  // Reload: the prompt, the settings and the head come back from the hash.
+  await page.waitForTimeout(300);
+  const url = page.url();
+  assert.match(url, /prompt=First%20Citizen/);
+  await page.reload();
+  await page.waitForSelector('body[data-model="ready"]', { timeout: 60000 });
+  assert.equal(await page.inputValue('#prompt'), 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
+  assert.equal(await page.inputValue('#layer'), String(L - 1));
+  assert.equal(await page.inputValue('#head'), '0');
+  assert.equal(await page.inputValue('#seed'), '7');
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('a corrupt checkpoint is refused with a message and the model keeps generating', async () => {
+  const { page, context, problems } = await openPlayground(SITE + FIXED);
+  const reference = await generate(page);
+  await page.setInputFiles('#ckpt-file', { name: 'junk.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a checkpoint, just some junk bytes\u0000\u0001\u0002') });
+  await page.waitForSelector('.own-status.error');
+  const msg = await page.textContent('#ckpt-status');
+  assert.match(msg, /Could not load junk\.safetensors: .+\. The current model \(shakespeare\.safetensors\) is still loaded\./);
+  assert.doesNotMatch(msg, /panicked|RuntimeError|unreachable/);
+  await shot(page, '#own', 'playground-bad-checkpoint');
+  assert.equal(await generate(page), reference, 'the same model, the same text');
+  // A real checkpoint loads through the same input.
+  const bytes = fs.readFileSync(new URL('../../www/models/shakespeare.safetensors', import.meta.url));
+  await page.setInputFiles('#ckpt-file', { name: 'mine.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.waitForFunction(() => document.body.dataset.modelName === 'mine.safetensors', null, { timeout: 30000 });
+  assert.match(await page.textContent('#ckpt-status'), /^Loaded mine\.safetensors/);
+  assert.equal(await generate(page), reference);
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('a full redraw of every attention map at the longest context (measured, not asserted)', async () => {
+  const { page, context, problems } = await openPlayground(SITE);
+  const T = await blockSize(page);
+  const text = fs.readFileSync(new URL('../../www/data/shakespeare.txt', import.meta.url), 'utf8').slice(5000, 5000 + T);
+  const n = await inspectedCount(page);
+  await page.fill('#prompt', text);
+  await inspectedAfter(page, n);
+  await page.waitForFunction((t) => document.getElementById('att-large').dataset.t === String(t), T);
+  const ms = await page.evaluate(() => {
+    const att = globalThis.glassgpt.attention;
+    att.redrawAll(); // warm
+    const times = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      att.redrawAll();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return { median: times[10], max: times[19], maps: att.thumbs.flat().length + 1 };
+  });
+  console.log(`redraw of ${ms.maps} attention maps at T = ${T}: median ${ms.median.toFixed(2)} ms, max ${ms.max.toFixed(2)} ms`);
+  await page.evaluate(() => document.querySelector('.att-main').scrollIntoView());
+  const box = await page.$eval('.att-canvas', (c) => ({ w: c.clientWidth, h: c.clientHeight }));
+  await page.hover('.att-canvas', { position: { x: box.w - 160, y: box.h - 40 } });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground-attention-long.png') });
+  // The same for nanoGPT's shakespeare_char size (6 layers × 6 heads) at T = 128, on made-up
+  // attention rows (each a softmax of random scores), whatever the loaded model is.
+  const big = await page.evaluate(() => {
+    const [L, NH, T] = [6, 6, 128];
+    const att = new Float32Array(L * NH * T * T);
+    for (let m = 0; m < L * NH; m++) {
+      for (let r = 0; r < T; r++) {
+        const row = (m * T + r) * T;
+        let sum = 0;
+        for (let c = 0; c <= r; c++) sum += att[row + c] = Math.exp(3 * Math.random());
+        for (let c = 0; c <= r; c++) att[row + c] /= sum;
+      }
+    }
+    const a = globalThis.glassgpt.attention;
+    a.setData({ attention: att, nLayer: L, nHead: NH, T, chars: [...'x'.repeat(T)] });
+    const times = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      a.redrawAll();
+      times.push(performance.now() - t0);
+    }
+    times.sort((x, y) => x - y);
+    return { T, median: times[10], max: times[19], maps: L * NH + 1 };
+  });
+  console.log(`redraw of ${big.maps} attention maps (6 × 6 + 1) at T = 128: median ${big.median.toFixed(2)} ms, max ${big.max.toFixed(2)} ms`);
+  fs.writeFileSync(path.join(ARTIFACTS, 'redraw.json'), JSON.stringify({ model: { T, ...ms }, nanogpt_6x6: big }, null, 2));
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('phone width: the page wraps instead of scrolling sideways', async () => {
+  const { page, context, problems } = await openPlayground(SITE, { viewport: { width: 390, height: 844 } });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  await screenshot(page, 'playground-phone');
+  await context.close();
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,125 @@
+//! The wasm kernels in a real browser (wasm-bindgen-test, headless Chromium): the simd128
+//! backend against the scalar reference on the same edge-hitting shapes as the native unit
+//! tests (src/kernels/tests.rs), plus an ignored timing run that prints GFLOPS.
+//!
+//! ```text
+//! wasm-pack test --headless --chrome -- --test web_kernels
+//! wasm-pack test --headless --chrome -- --test web_kernels -- --include-ignored --nocapture   # + GFLOPS
+//! ```
+#![cfg(target_arch = "wasm32")]
+
+use glassgpt::kernels::bench::{bench_matmul, fill_uniform, BenchConfig, Op};
+use glassgpt::kernels::scalar::Scalar;
+use glassgpt::kernels::simd::Simd;
+use glassgpt::kernels::{self, Kernels};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// (M, K, N): 1×1×1, tile non-multiples (the wasm tile is 6×8), the M ≤ 4 dot-product path,
+/// K across a KC = 256 block, M across MC, N across NC = 1024, and empty dimensions.
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (7, 13, 5),
+    (65, 129, 33),
+    (1, 300, 70),
+    (3, 257, 301),
+    (5, 3, 2),
+    (6, 16, 8),
+    (13, 300, 37),
+    (130, 70, 45),
+    (9, 5, 1100),
+    (64, 128, 192),
+    (0, 4, 3),
+    (4, 0, 3),
+    (3, 4, 0),
+];
+
+/// Rounding grows with the length of each sum (values are in [-1, 1]).
+fn tol(inner: usize) -> f32 {
+    1e-6 * (inner as f32 + 4.0)
+}
+
+fn random(len: usize, seed: u64) -> Vec<f32> {
+    let mut v = vec![0.0; len];
+    fill_uniform(&mut v, seed);
+    v
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[wasm_bindgen_test]
+fn the_wasm_build_uses_the_simd128_kernel() {
+    assert_eq!(Simd.name(), "simd128");
+    assert!(Simd.isa().starts_with("wasm simd128"), "{}", Simd.isa());
+    assert_eq!(kernels::best().name(), "simd128");
+}
+
+#[wasm_bindgen_test]
+fn simd128_forward_matches_scalar() {
+    for &(m, k, n) in SHAPES {
+        let (inp, weight, bias) = (random(m * k, 1), random(n * k, 2), random(n, 3));
+        for b in [Some(&bias[..]), None] {
+            let mut want = vec![0.0; m * n]; // (M, N)
+            Scalar.matmul_forward(&mut want, &inp, &weight, b, m, k, n);
+            let mut got = vec![f32::NAN; m * n]; // must be overwritten
+            Simd.matmul_forward(&mut got, &inp, &weight, b, m, k, n);
+            let d = max_abs_diff(&got, &want);
+            assert!(d <= tol(k), "forward {m}x{k}x{n} bias={}: max abs diff {d:e}", b.is_some());
+            assert!(got.iter().all(|v| v.is_finite()), "forward {m}x{k}x{n}: output not fully written");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn simd128_backward_accumulates_like_scalar() {
+    for &(m, k, n) in SHAPES {
+        let (inp, weight, dout) = (random(m * k, 1), random(n * k, 2), random(m * n, 4));
+        let (dinp0, dweight0, dbias0) = (random(m * k, 5), random(n * k, 6), random(n, 7));
+        let (mut want_dinp, mut want_dw, mut want_db) = (dinp0.clone(), dweight0.clone(), dbias0.clone());
+        Scalar.matmul_backward(&mut want_dinp, &mut want_dw, Some(&mut want_db), &dout, &inp, &weight, m, k, n);
+        let (mut dinp, mut dw, mut db) = (dinp0, dweight0, dbias0);
+        Simd.matmul_backward(&mut dinp, &mut dw, Some(&mut db), &dout, &inp, &weight, m, k, n);
+        let d = max_abs_diff(&dinp, &want_dinp);
+        assert!(d <= tol(n), "dinp {m}x{k}x{n}: max abs diff {d:e}");
+        let d = max_abs_diff(&dw, &want_dw);
+        assert!(d <= tol(m), "dweight {m}x{k}x{n}: max abs diff {d:e}");
+        let d = max_abs_diff(&db, &want_db);
+        assert!(d <= tol(m), "dbias {m}x{k}x{n}: max abs diff {d:e}");
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()` in milliseconds (the page's clock; wasm32 has no `Instant`).
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// GFLOPS of simd128 in this browser (a measurement, not a check: run with
+/// `--include-ignored --nocapture`).
+#[wasm_bindgen_test]
+#[ignore]
+fn simd128_gflops() {
+    let mut clock = || performance_now() * 1e-3;
+    let config = BenchConfig { samples: 41, min_sample_s: 0.004 };
+    console_log!("simd128 micro-kernel: {}", Simd.isa());
+    let mut shapes: Vec<(String, usize, usize, usize)> = [64, 128, 256, 512, 1024].iter().map(|&n| (format!("square n={n}"), n, n, n)).collect();
+    shapes.extend(kernels::bench::model_shapes(16 * 128, 128, 65));
+    for (label, m, k, n) in shapes {
+        for op in [Op::Forward, Op::Backward] {
+            let s = bench_matmul(&Simd, op, m, k, n, config, &mut clock);
+            console_log!(
+                "{label:<30} {:>16} {:<8} {:>7.1} GFLOPS ({:.1} .. {:.1})",
+                format!("{m}x{k}x{n}"),
+                if op == Op::Forward { "forward" } else { "backward" },
+                s.gflops(),
+                s.gflops_worst(),
+                s.gflops_best()
+            );
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// The bench page: asks the worker for every measurement in turn and fills the tables. With
+// `#auto=1` it runs at once and leaves the results in `window.benchResult` (for
+// tests/bench/run.mjs, which drives it in headless Chromium).
+import { renderChrome, setBackend, showMessage } from './site.js';
+import { Engine } from './engine.js';
+
+renderChrome('bench');
+
+const SQUARE = [64, 128, 256, 512, 1024];
+const BT = 16 * 128, C = 128, V = 65;
+const SHAPES = [
+  ['attn.c_attn (BT,C)·(3C,C)ᵀ', BT, C, 3 * C],
+  ['attn.c_proj (BT,C)·(C,C)ᵀ', BT, C, C],
+  ['mlp.c_fc (BT,C)·(4C,C)ᵀ', BT, C, 4 * C],
+  ['mlp.c_proj (BT,4C)·(C,4C)ᵀ', BT, 4 * C, C],
+  ['lm_head (BT,C)·(V,C)ᵀ', BT, C, V],
+];
+// Sizes past which a backend takes too long to be worth a row (the scalar reference, and
+// WebGPU round trips on a software adapter).
+const MAX_FLOPS = { scalar: 2 * 256 ** 3, webgpu: 2 * 256 ** 3 };
+
+const $ = (id) => document.getElementById(id);
+const fact = (name, text) => { document.querySelector(`[data-fact="${name}"]`).textContent = text; };
+const fmt = (x, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
+
+let engine;
+let backends;
+try {
+  engine = await Engine.start();
+  backends = await engine.call('backends');
+  fact('build', `${backends.build} (${backends.threads} thread${backends.threads > 1 ? 's' : ''})`);
+  fact('cpu', backends.cpu.join(', '));
+  fact('webgpu', backends.webgpu ?? 'no adapter in this browser');
+  setBackend(backends.build === 'threads' ? `threads · ${backends.threads} workers` : 'simd128 · 1 thread', 'ready');
+  $('run').addEventListener('click', () => run());
+  if (/(^#|&)auto=1/.test(location.hash)) run();
+} catch (e) {
+  setBackend('no core', 'error');
+  showMessage(e.message);
+}
+
+async function run() {
+  $('run').disabled = true;
+  const cols = [...backends.cpu, ...(backends.webgpu ? ['webgpu'] : [])];
+  const result = { build: backends.build, threads: backends.threads, webgpu: backends.webgpu, userAgent: navigator.userAgent, matmul: [], model: [] };
+  const head = $('mm-table').tHead;
+  head.innerHTML = `<tr><th>shape (M × K × N)</th><th>op</th>${cols.map((c) => `<th>${c}</th>`).join('')}</tr>`;
+  const body = $('mm-table').tBodies[0];
+  body.replaceChildren();
+  try {
+    const rows = [
+      ...SQUARE.map((n) => [`n = ${n}`, n, n, n, 'forward']),
+      ...SHAPES.map(([label, m, k, n]) => [label, m, k, n, 'forward']),
+      ...SHAPES.slice(0, 1).map(([label, m, k, n]) => [label, m, k, n, 'backward']),
+    ];
+    for (const [label, m, k, n, op] of rows) {
+      const tr = body.insertRow();
+      tr.innerHTML = `<td>${label} <span class="explain">(${m}×${k}×${n})</span></td><td>${op}</td>`;
+      for (const backend of cols) {
+        const td = tr.insertCell();
+        const flops = (op === 'forward' ? 2 : 4) * m * k * n;
+        if (flops > (MAX_FLOPS[backend] ?? Infinity) || (backend === 'webgpu' && op !== 'forward')) {
+          td.textContent = '–';
+          continue;
+        }
+        $('status').textContent = `${label} ${op} on ${backend}…`;
+        const r = await engine.call('bench', { kind: 'matmul', backend, op, m, k, n, samples: backend === 'webgpu' ? 3 : 9 });
+        result.matmul.push({ label, ...r });
+        td.textContent = fmt(r.gflops);
+        td.title = `median ${r.median_ms.toFixed(3)} ms; ${fmt(r.gflops_worst)}–${fmt(r.gflops_best)} GFLOPS`;
+      }
+    }
+    const mbody = $('model-table').tBodies[0];
+    mbody.replaceChildren();
+    for (const backend of backends.cpu.filter((b) => b !== 'scalar')) {
+      for (const [kind, args, unit] of [
+        ['train', { batch: 16, samples: 5 }, 'tok/s'],
+        ['forward', { samples: 20 }, 'tok/s'],
+        ['generate', { tokens: 120, samples: 5 }, 'tok/s'],
+      ]) {
+        $('status').textContent = `${kind} on ${backend}…`;
+        const r = await engine.call('bench', { kind, backend, ...args });
+        result.model.push({ kind, ...r });
+        const tr = mbody.insertRow();
+        const per = kind === 'generate' ? 'ms/token' : 'ms';
+        tr.innerHTML = `<td>${r.what}</td><td>${backend}</td><td>${r.median_ms.toFixed(2)} ${per}</td>
+          <td>${r.min_ms.toFixed(2)} – ${r.max_ms.toFixed(2)}</td><td>${Math.round(r.tokens_per_s).toLocaleString('en-US')} ${unit}</td>`;
+      }
+    }
+    $('status').textContent = 'done';
+  } catch (e) {
+    showMessage(`The benchmark stopped: ${e.message}`);
+    $('status').textContent = 'stopped';
+    result.error = e.message;
+  }
+  $('run').disabled = false;
+  window.benchResult = result;
+  document.body.dataset.benchDone = 'true';
+}

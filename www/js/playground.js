@@ -1,0 +1,519 @@
+// The playground (index.html): loads the shipped model in the worker, generates text, and shows
+// the model's attention, positional encodings and embeddings. All model work happens in the worker
+// (engine.js); this file wires controls to calls and results to widgets. The page state (prompt,
+// sampling settings, selected layer/head, zoom, sinusoidal d and length) lives in the URL hash.
+import { renderChrome, setBackend, showMessage } from './site.js';
+import { Engine } from './engine.js';
+import { readHash, writeHash } from './hashstate.js';
+import { NextChar } from './widgets/nextchar.js';
+import { AttentionView } from './widgets/attention.js';
+import { PositionsView } from './widgets/positions.js';
+import { EmbeddingScatter } from './widgets/scatter.js';
+import { showChar, nameChar, charColor } from './widgets/chars.js';
+
+renderChrome('playground');
+
+const MODEL_URL = new URL('models/shakespeare.safetensors', location.href).href;
+// The attention views show at most this many characters (the newest): a model with a long
+// context (nanoGPT's is 1024) would otherwise send L × NH × T × T floats, 150 MB for 6 × 6 heads.
+const INSPECT_MAX = 256;
+
+// ---- state -------------------------------------------------------------------------------------
+
+const DEFAULTS = {
+  prompt: 'ROMEO:\n', temp: 0.8, topk: 0, topp: 1, seed: 42, len: 300,
+  layer: 0, head: 0, zoom: 0, stretch: true, d: 0, plen: 0, // d, plen 0: the model's C and block_size
+};
+const state = readHash(DEFAULTS);
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  prompt: $('prompt'), temperature: $('temperature'), top_k: $('top_k'), top_p: $('top_p'), length: $('length'),
+  seed: $('seed'), seedRoll: $('seed-roll'), form: $('gen-form'), generate: $('generate-btn'), stop: $('stop-btn'),
+  textPrompt: $('text-prompt'), textGen: $('text-gen'), textout: $('textout'), stats: $('gen-stats'), note: $('gen-note'),
+  layer: $('layer'), head: $('head'), zoom: $('zoom'), peD: $('pe-d'), peLen: $('pe-len'),
+  embChar: $('emb-char'), neighbours: $('emb-neighbours'), variance: $('emb-variance'),
+  file: $('ckpt-file'), fileStatus: $('ckpt-status'), backToDefault: $('ckpt-default'),
+  status: $('model-status'), progress: $('load-progress'), facts: $('model-facts'), card: $('model-card'),
+};
+
+const nextChar = new NextChar($('nextchar'), { top: 10, onPick: (ch) => appendToPrompt(ch) });
+const attention = new AttentionView({
+  grid: $('att-grid'), large: $('att-large'), legend: $('att-legend'), readout: $('att-readout'),
+  onSelect: (layer, head) => {
+    Object.assign(state, { layer, head });
+    el.layer.value = layer;
+    el.head.value = head;
+    saveState();
+  },
+});
+const positions = new PositionsView({
+  sinTable: $('pe-sin-table'), sinSim: $('pe-sin-sim'), sinLines: $('pe-sin-lines'),
+  wpeTable: $('pe-wpe-table'), wpeSim: $('pe-wpe-sim'), wpeLines: $('pe-wpe-lines'),
+});
+const scatter = new EmbeddingScatter($('emb-scatter'), { onPick: (ch) => showNeighbours(ch) });
+
+let engine = null;
+let model = null; // { name, ...config } of the current model
+let modelEpoch = 0; // bumped on each model switch, so late answers about the old one are dropped
+let embeddings = null; // { wte (V, C), config }
+let running = false; // a generation is in flight
+let generated = '';
+
+/** Puts the page state in the URL (debounced: typing a prompt writes once per pause). */
+let saveTimer = 0;
+function saveState() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => writeHash(state), 150);
+}
+
+// ---- controls ------------------------------------------------------------------------------------
+
+function applyStateToControls() {
+  el.prompt.value = state.prompt;
+  el.temperature.value = state.temp;
+  el.top_k.value = state.topk;
+  el.top_p.value = state.topp;
+  el.length.value = state.len;
+  el.seed.value = state.seed;
+  el.zoom.value = state.zoom || el.zoom.value;
+  showOutputs();
+}
+
+function showOutputs() {
+  $('temperature-out').textContent = Number(el.temperature.value).toFixed(2);
+  $('top_k-out').textContent = Number(el.top_k.value) === 0 ? 'off' : el.top_k.value;
+  $('top_p-out').textContent = Number(el.top_p.value) >= 1 ? 'off' : Number(el.top_p.value).toFixed(2);
+  $('length-out').textContent = el.length.value;
+}
+
+function readControls() {
+  state.temp = Number(el.temperature.value);
+  state.topk = Number(el.top_k.value);
+  state.topp = Number(el.top_p.value);
+  state.len = Number(el.length.value);
+  const seed = Number(el.seed.value);
+  const okSeed = el.seed.value !== '' && Number.isInteger(seed) && seed >= 0 && seed <= Number.MAX_SAFE_INTEGER;
+  el.seed.setAttribute('aria-invalid', String(!okSeed));
+  if (okSeed) state.seed = seed;
+  showOutputs();
+  saveState();
+  return okSeed;
+}
+
+for (const input of [el.temperature, el.top_k, el.top_p, el.length, el.seed]) input.addEventListener('input', readControls);
+el.seedRoll.addEventListener('click', () => {
+  el.seed.value = Math.floor(Math.random() * 2 ** 31);
+  readControls();
+});
+
+el.prompt.addEventListener('input', () => {
+  state.prompt = el.prompt.value;
+  saveState();
+  if (!running) {
+    generated = '';
+    renderText();
+    scheduleInspect();
+  }
+});
+el.prompt.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    el.form.requestSubmit();
+  }
+});
+el.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  generate();
+});
+el.stop.addEventListener('click', () => engine?.call('stop'));
+$('continue-btn').addEventListener('click', () => {
+  el.prompt.value += generated;
+  generated = '';
+  el.prompt.dispatchEvent(new Event('input'));
+  el.prompt.focus();
+});
+
+el.layer.addEventListener('change', () => selectHead(Number(el.layer.value), state.head));
+el.head.addEventListener('change', () => selectHead(state.layer, Number(el.head.value)));
+el.zoom.addEventListener('input', () => {
+  state.zoom = Number(el.zoom.value);
+  attention.setZoom(state.zoom);
+  saveState();
+});
+$('att-stretch')?.addEventListener('change', (e) => {
+  state.stretch = e.target.checked;
+  attention.setStretch(state.stretch);
+  saveState();
+});
+el.peD.addEventListener('change', () => { state.d = Number(el.peD.value); saveState(); drawSinusoidal(); });
+el.peLen.addEventListener('change', () => { state.plen = Number(el.peLen.value); saveState(); drawSinusoidal(); });
+el.embChar.addEventListener('change', () => showNeighbours(el.embChar.value));
+
+function selectHead(layer, head) {
+  Object.assign(state, { layer, head });
+  attention.select(layer, head);
+  saveState();
+}
+
+function appendToPrompt(ch) {
+  if (running) return;
+  const base = el.prompt.value + generated;
+  el.prompt.value = base + ch;
+  el.prompt.dispatchEvent(new Event('input'));
+}
+
+// ---- text and generation -------------------------------------------------------------------------
+
+function renderText() {
+  el.textPrompt.textContent = el.prompt.value;
+  el.textGen.textContent = generated;
+  $('text-placeholder').hidden = generated !== '' || running;
+  $('continue-btn').hidden = generated === '' || running;
+  el.textout.scrollTop = el.textout.scrollHeight;
+}
+
+function setRunning(on) {
+  running = on;
+  el.generate.disabled = on || !model;
+  el.stop.disabled = !on;
+  el.prompt.readOnly = on; // the prompt the model is continuing stays what is shown
+  el.textout.classList.toggle('running', on);
+  $('text-placeholder').hidden = on || generated !== '';
+  $('continue-btn').hidden = on || generated === '';
+  document.body.dataset.generating = String(on);
+}
+
+async function generate() {
+  if (running || !model) return;
+  if (!readControls()) {
+    el.note.hidden = false;
+    el.note.className = 'note error';
+    el.note.textContent = 'The seed must be a whole number from 0 to 9007199254740991 (2^53 − 1).';
+    el.seed.focus();
+    return;
+  }
+  const epoch = modelEpoch;
+  generated = '';
+  renderText();
+  el.note.hidden = true;
+  setRunning(true);
+  el.stats.textContent = 'starting…';
+  const off = engine.on('token', ({ text, total, tokensPerSec }) => {
+    if (epoch !== modelEpoch) return;
+    generated += text;
+    renderText();
+    el.stats.textContent = `${total} chars · ${tokensPerSec.toFixed(0)} chars/s`;
+    scheduleInspect(250);
+  });
+  try {
+    const r = await engine.call('generate', {
+      prompt: el.prompt.value, temperature: state.temp, top_k: state.topk, top_p: state.topp, seed: state.seed, length: state.len,
+    });
+    if (epoch !== modelEpoch) return;
+    generated = r.text;
+    renderText();
+    el.stats.textContent = `${r.text.length} chars in ${r.seconds.toFixed(2)} s · ${r.tokensPerSec.toFixed(0)} chars/s · seed ${r.report.seed}${r.stopped ? ' · stopped' : ''}`;
+    el.textout.dataset.done = String(Number(el.textout.dataset.done ?? 0) + 1);
+    noteReport(r.report);
+  } catch (e) {
+    el.stats.textContent = '';
+    el.note.hidden = false;
+    el.note.className = 'note error';
+    el.note.textContent = `Could not generate: ${e.message}`;
+  } finally {
+    off();
+    setRunning(false);
+    scheduleInspect(0);
+  }
+}
+
+/** Says what the model did to the prompt: characters it does not know, text beyond its context. */
+function noteReport(report) {
+  const parts = [];
+  if (report.replaced.length) {
+    const list = [...new Set(report.replaced.map((r) => showChar(r.ch)))].slice(0, 8).join(' ');
+    parts.push(`${report.replaced.length} character${report.replaced.length > 1 ? 's' : ''} the model does not know (${list}) became ${nameChar(report.replacement)}.`);
+  }
+  if (report.cropped) parts.push(`The prompt is longer than the model's context: it saw only its last ${report.t} characters.`);
+  el.note.hidden = parts.length === 0;
+  el.note.className = 'note';
+  el.note.textContent = parts.join(' ');
+}
+
+// ---- inspection: attention and the next-character distribution ----------------------------------
+
+let inspectTimer = 0;
+let inspecting = false;
+let inspectAgain = false;
+let lastInspect = 0;
+
+/** Re-inspects the current text soon: at most one call in flight, at most one per `gap` ms. */
+function scheduleInspect(gap = 120) {
+  if (!model) return;
+  if (inspecting) {
+    inspectAgain = true;
+    return;
+  }
+  clearTimeout(inspectTimer);
+  const wait = Math.max(0, lastInspect + gap - performance.now());
+  inspectTimer = setTimeout(inspectNow, wait);
+}
+
+async function inspectNow() {
+  if (!model) return;
+  inspecting = true;
+  inspectAgain = false;
+  lastInspect = performance.now();
+  const epoch = modelEpoch;
+  try {
+    const r = await engine.call('inspect', { text: Array.from(el.prompt.value + generated).slice(-INSPECT_MAX).join('') });
+    if (epoch !== modelEpoch) return;
+    const chars = [...r.report.text];
+    const T = chars.length;
+    const ms = attention.setData({ attention: r.attention, nLayer: model.n_layer, nHead: model.n_head, T, chars });
+    recordRedraw(ms, T);
+    if (!state.zoom) el.zoom.value = attention.cellSize;
+    nextChar.draw(r.probs, model.vocab);
+    document.body.dataset.inspected = String(Number(document.body.dataset.inspected ?? 0) + 1);
+  } catch (e) {
+    showMessage(`Could not inspect the text: ${e.message}`);
+  } finally {
+    inspecting = false;
+    if (inspectAgain) scheduleInspect(running ? 250 : 0);
+  }
+}
+
+function recordRedraw(ms, T) {
+  const sec = $('attention');
+  sec.dataset.redrawMs = ms.toFixed(2);
+  sec.dataset.redrawT = T;
+  const f = document.querySelector('[data-fact="redraw"]');
+  if (f) f.textContent = `${ms.toFixed(1)} ms for ${model.n_layer * model.n_head + 1} maps of ${T}×${T}`;
+}
+
+// ---- positions and embeddings --------------------------------------------------------------------
+
+async function drawSinusoidal() {
+  if (!model) return;
+  const d = state.d || model.n_embd;
+  const length = state.plen || model.block_size;
+  try {
+    const r = await engine.call('sinusoidal', { length, d });
+    positions.setSinusoidal(r);
+  } catch (e) {
+    showMessage(`Could not compute the sinusoidal table: ${e.message}`);
+  }
+}
+
+function fillPositionControls() {
+  // A hand-edited link may ask for a table the core refuses: fall back to the model's own size.
+  if (!(Number.isInteger(state.d) && state.d >= 2 && state.d <= 4096 && state.d % 2 === 0)) state.d = 0;
+  if (!(Number.isInteger(state.plen) && state.plen >= 1 && state.plen <= 8192)) state.plen = 0;
+  const fill = (select, values, current) => {
+    select.replaceChildren(...[...new Set(values)].sort((a, b) => a - b).map((v) => new Option(String(v), String(v))));
+    select.value = String(current);
+  };
+  const d = state.d || model.n_embd;
+  const len = state.plen || model.block_size;
+  fill(el.peD, [16, 32, 64, 128, 256, 512, model.n_embd, d], d);
+  fill(el.peLen, [32, 64, 128, 256, 512, model.block_size, len], len);
+}
+
+async function drawEmbeddings() {
+  const epoch = modelEpoch;
+  const r = await engine.call('embeddings');
+  if (epoch !== modelEpoch) return;
+  const C = r.config.n_embd, T = r.config.block_size, V = r.config.vocab_size;
+  embeddings = { wte: r.wte, V, C, vocab: [...r.config.vocab] };
+  positions.setLearned({ wpe: r.wpe, similarity: r.similarity, T, C });
+  scatter.draw(r.pca, r.config.vocab);
+  const [v1, v2] = r.variance.variance;
+  const total = r.variance.total_variance || 1;
+  el.variance.textContent = `The two directions shown hold ${((v1 / total) * 100).toFixed(0)}% and ${((v2 / total) * 100).toFixed(0)}% of the embeddings' variance; the other ${C - 2} dimensions hold the rest.`;
+  const chars = embeddings.vocab;
+  el.embChar.replaceChildren(...chars.map((ch) => new Option(`${showChar(ch)}  ${ch === ' ' || ch === '\n' ? `(${nameChar(ch)})` : ''}`, ch)));
+  showNeighbours(chars.includes('e') ? 'e' : chars[0]);
+}
+
+/** Lists the characters whose embeddings point most nearly the same way as `ch`'s (cosine). */
+function showNeighbours(ch) {
+  if (!embeddings) return;
+  const { wte, V, C, vocab } = embeddings;
+  const i = vocab.indexOf(ch);
+  if (i < 0) return;
+  el.embChar.value = ch;
+  scatter.mark(ch);
+  const norm = (r) => Math.hypot(...wte.subarray(r * C, (r + 1) * C)) || 1;
+  const ni = norm(i);
+  const sims = [];
+  for (let j = 0; j < V; j++) {
+    if (j === i) continue;
+    let dot = 0;
+    for (let k = 0; k < C; k++) dot += wte[i * C + k] * wte[j * C + k];
+    sims.push([j, dot / (ni * norm(j))]);
+  }
+  sims.sort((a, b) => b[1] - a[1]);
+  el.neighbours.replaceChildren(...sims.slice(0, 8).map(([j, s]) => {
+    const li = document.createElement('li');
+    const c = document.createElement('span');
+    c.className = 'nb-char';
+    c.textContent = showChar(vocab[j]);
+    c.style.color = charColor(vocab[j]);
+    const v = document.createElement('span');
+    v.className = 'nb-sim';
+    v.textContent = s.toFixed(2);
+    li.append(c, v);
+    li.title = `${nameChar(vocab[j])}: cosine similarity ${s.toFixed(3)}`;
+    return li;
+  }));
+}
+
+// ---- models ---------------------------------------------------------------------------------------
+
+/** Makes `info` (what loadModel answered) the page's model and redraws every view for it. */
+async function useModel(info) {
+  modelEpoch++;
+  model = info;
+  embeddings = null;
+  for (const [k, v] of Object.entries(info)) {
+    for (const dd of document.querySelectorAll(`[data-cfg="${k}"]`)) dd.textContent = k === 'num_parameters' ? fmtCount(v) : String(v);
+  }
+  el.facts.hidden = false;
+  el.progress.hidden = true;
+  el.status.replaceChildren(Object.assign(document.createElement('strong'), { textContent: info.name }), ' is loaded');
+  el.card.dataset.state = 'ready';
+  el.top_k.max = info.vocab_size;
+  const opts = (n, label) => Array.from({ length: n }, (_, i) => new Option(`${label} ${i}`, String(i)));
+  el.layer.replaceChildren(...opts(info.n_layer, 'layer'));
+  el.head.replaceChildren(...opts(info.n_head, 'head'));
+  state.layer = Math.max(0, Math.min(Math.trunc(state.layer), info.n_layer - 1));
+  state.head = Math.max(0, Math.min(Math.trunc(state.head), info.n_head - 1));
+  el.layer.value = state.layer;
+  el.head.value = state.head;
+  attention.select(state.layer, state.head);
+  fillPositionControls();
+  $('wpe-h').innerHTML = info.pos_encoding === 'sinusoidal'
+    ? 'This model’s <code>wpe</code> (sinusoidal, not learned)'
+    : 'Learned <code>wpe</code> (this model)';
+  setRunning(false);
+  await Promise.all([drawEmbeddings(), drawSinusoidal(), inspectNow()]);
+  document.body.dataset.model = 'ready';
+  document.body.dataset.modelName = info.name;
+}
+
+async function loadShipped() {
+  el.progress.hidden = false;
+  el.progress.value = 0;
+  el.card.dataset.state = 'loading';
+  const off = engine.on('loadProgress', ({ loaded, total }) => {
+    if (total) el.progress.value = loaded / total;
+    el.status.textContent = `Loading the model: ${fmtBytes(loaded)}${total ? ` of ${fmtBytes(total)}` : ''}`;
+  });
+  try {
+    const info = await engine.call('loadModel', { url: MODEL_URL });
+    await useModel(info);
+  } finally {
+    off();
+  }
+}
+
+el.file.addEventListener('change', async () => {
+  const file = el.file.files?.[0];
+  if (!file || !engine) return;
+  if (running) await engine.call('stop');
+  el.fileStatus.className = 'own-status';
+  el.fileStatus.textContent = `Reading ${file.name}…`;
+  try {
+    const bytes = await file.arrayBuffer();
+    const info = await engine.call('loadModelBytes', { bytes, name: file.name }, [bytes]);
+    generated = '';
+    renderText();
+    await useModel(info);
+    el.fileStatus.textContent = `Loaded ${file.name}: ${info.n_layer} layers, ${info.n_head} heads, C = ${info.n_embd}, context ${info.block_size}, ${info.vocab_size} characters.`;
+    el.backToDefault.hidden = false;
+  } catch (e) {
+    el.fileStatus.className = 'own-status error';
+    el.fileStatus.setAttribute('role', 'alert');
+    el.fileStatus.textContent = `Could not load ${file.name}: ${e.message}. ${model ? `The current model (${model.name}) is still loaded.` : ''}`;
+  } finally {
+    el.file.value = '';
+  }
+});
+
+el.backToDefault.addEventListener('click', async () => {
+  if (running) await engine.call('stop');
+  el.fileStatus.className = 'own-status';
+  el.fileStatus.textContent = '';
+  generated = '';
+  renderText();
+  try {
+    await loadShipped();
+    el.backToDefault.hidden = true;
+  } catch (e) {
+    el.fileStatus.className = 'own-status error';
+    el.fileStatus.textContent = `Could not load the Shakespeare model: ${e.message}`;
+  }
+});
+
+// ---- start ----------------------------------------------------------------------------------------
+
+const fmtBytes = (n) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`);
+const fmtCount = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+
+function fact(name, text, cls) {
+  const f = document.querySelector(`[data-fact="${name}"]`);
+  f.textContent = text;
+  if (cls) f.className = cls;
+}
+
+async function coreFacts() {
+  const { version, build, threads, note } = engine.info;
+  fact('version', version);
+  fact('build', build);
+  fact('threads', String(threads));
+  fact('coi', String(globalThis.crossOriginIsolated === true));
+  $('core-note').textContent = note;
+  setBackend(build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread', 'ready', note);
+  const mm = await engine.call('matmulCheck', { m: 7, k: 13, n: 5 });
+  fact('mm-shape', `(${mm.m}, ${mm.k}) · (${mm.n}, ${mm.k})ᵀ`);
+  fact('mm-diff', mm.maxDiff.toExponential(2));
+  const ok = mm.maxDiff < 1e-5;
+  fact('mm-verdict', ok ? 'agrees' : 'DISAGREES', ok ? 'ok' : 'fail');
+  document.body.dataset.ready = 'true';
+}
+
+applyStateToControls();
+renderText();
+setRunning(false);
+if (state.zoom) {
+  state.zoom = Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom)));
+  el.zoom.value = state.zoom;
+  attention.setZoom(state.zoom);
+}
+if (!state.stretch) {
+  attention.setStretch(false);
+  const s = $('att-stretch');
+  if (s) s.checked = false;
+}
+// For the browser console and the end-to-end tests.
+globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { return engine; } };
+
+try {
+  engine = await Engine.start();
+  await coreFacts();
+  engine.on('error', ({ message }) => showMessage(message));
+  try {
+    await loadShipped();
+  } catch (e) {
+    el.card.dataset.state = 'error';
+    el.progress.hidden = true;
+    el.status.textContent = `The Shakespeare model could not be loaded (${e.message}). You can load your own checkpoint below.`;
+    document.body.dataset.model = 'error';
+  }
+} catch (e) {
+  setBackend('no core', 'error');
+  showMessage(e.message);
+  el.status.textContent = 'The model cannot run without the core.';
+  el.card.dataset.state = 'error';
+}
