@@ -172,7 +172,7 @@ test('a downloaded checkpoint loads to continue: the same prediction, then more 
   await context.close();
 });
 
-test('pausing stops the steps; resuming goes on', async () => {
+test('pausing stops the steps, by the button or by hiding the tab; resuming goes on', async () => {
   const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf({ ...RUN, steps: 100000, ...LIVE })}`);
   await paste(page, TEXT);
   await page.click('#start');
@@ -186,6 +186,20 @@ test('pausing stops the steps; resuming goes on', async () => {
   assert.equal(await page.isDisabled('#f-n_layer'), true, 'a run’s config is fixed');
   await page.click('#pause');
   await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, at);
+  // "Pause while this tab is hidden": hiding the tab pauses, showing it resumes.
+  await page.check('#pause-hidden');
+  const setHidden = (hidden) => page.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+    Object.defineProperty(document, 'visibilityState', { value: h ? 'hidden' : 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+  await setHidden(true);
+  await page.waitForSelector('body[data-train-state="paused"]');
+  const hiddenAt = await step(page);
+  await page.waitForTimeout(1000);
+  assert.equal(await step(page), hiddenAt, 'no step while hidden');
+  await setHidden(false);
+  await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, hiddenAt);
   await page.click('#reset');
   await page.waitForSelector('body[data-train-state="idle"]');
   assert.equal(await page.textContent('[data-stat="step"]'), '–');
@@ -248,6 +262,7 @@ test('the config lives in the link; the page fits a phone and works from the key
   assert.equal(await page.inputValue('#f-preset'), 'custom');
   await page.fill('#f-n_layer', '3');
   await page.waitForFunction(() => location.hash.includes('n_layer=3'));
+  await page.waitForLoadState('networkidle'); // a reload aborts what is still loading (the favicon)
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
   assert.equal(await page.inputValue('#f-n_layer'), '3');

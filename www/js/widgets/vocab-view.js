@@ -1,6 +1,6 @@
 // A text's vocabulary as chips (newline, tab and space made visible) and its 90/10
 // train/validation split as a bar with the character counts.
-import { visible } from './attention-grid.js';
+import { showChar } from './chars.js';
 
 /** Shows `stats` ({ chars, bytes, vocab, vocab_size, train_chars, val_chars }) in `container`. */
 export function renderTextStats(container, stats, { note = '' } = {}) {
@@ -24,7 +24,7 @@ export function renderTextStats(container, stats, { note = '' } = {}) {
   for (const [i, ch] of shown.entries()) {
     const s = document.createElement('span');
     s.className = ch === '\n' || ch === ' ' || ch === '\t' ? 'chip ws' : 'chip';
-    s.textContent = visible(ch);
+    s.textContent = showChar(ch);
     s.title = `id ${i}: U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
     box.append(s);
   }
