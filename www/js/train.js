@@ -510,7 +510,7 @@ function fmtTime(s) {
 function onProgress(d) {
   const from = d.step - d.losses.length;
   chart.addSteps(from, d.losses);
-  for (const l of d.losses) ui.emaLoss = ui.emaLoss === null ? l : ui.emaLoss + 0.05 * (l - ui.emaLoss);
+  for (const l of d.losses) ui.emaLoss = ui.emaLoss === null ? l : ui.emaLoss + 0.1 * (l - ui.emaLoss);
   ui.lastStep = d.step;
   ui.tokensTrained = d.tokensTrained;
   stat('step', `${d.step.toLocaleString('en-US')} / ${d.steps.toLocaleString('en-US')}`);

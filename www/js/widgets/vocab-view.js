@@ -7,11 +7,9 @@ export function renderTextStats(container, stats, { note = '' } = {}) {
   const n = (x) => x.toLocaleString('en-US');
   const trainPct = (100 * stats.train_chars) / stats.chars;
   container.innerHTML = `
-    <dl class="facts inline">
-      <dt>characters</dt><dd data-stat="chars">${n(stats.chars)}</dd>
-      <dt>size</dt><dd>${fmtBytes(stats.bytes)}</dd>
-      <dt>vocabulary</dt><dd data-stat="vocab-size">${n(stats.vocab_size)} characters</dd>
-    </dl>
+    <p class="text-facts"><span><b data-stat="chars">${n(stats.chars)}</b> characters</span>
+      <span>${fmtBytes(stats.bytes)}</span>
+      <span>vocabulary: <b data-stat="vocab-size">${n(stats.vocab_size)} characters</b></span></p>
     <div class="split" role="img" aria-label="Training split ${n(stats.train_chars)} characters, validation split ${n(stats.val_chars)} characters">
       <span class="split-train" style="width:${trainPct}%">train · ${n(stats.train_chars)}</span>
       <span class="split-val" style="width:${100 - trainPct}%">val · ${n(stats.val_chars)}</span>
