@@ -9,7 +9,7 @@
 // elapsed time: steps, evaluations, samples and snapshots, pauses excluded) to the first
 // evaluation under the target, the step, tokens/s, the build and kernels the page used, and
 // the overheads the page measured. It stops at the target or after --limit seconds.
-import { launch, open, screenshot } from './lib.mjs';
+import { launch, open, screenshot, ARTIFACTS } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, dflt) => {
@@ -44,6 +44,11 @@ await page.waitForTimeout(300);
 const stats = await page.$$eval('[data-stat]', (els) => Object.fromEntries(els.map((e) => [e.dataset.stat, e.textContent])));
 const overhead = await page.textContent('#overhead');
 await screenshot(page, `train-speed-${preset}`);
+// The live part of the page, as a reader sees it (the README's screenshot).
+await page.setViewportSize({ width: 1280, height: 1500 });
+await page.$eval('.controls', (el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 70));
+await page.waitForTimeout(300);
+await page.screenshot({ path: `${ARTIFACTS}/train-speed-${preset}-live.png` });
 console.log(JSON.stringify({
   preset, target, backend: pill, reached: reached ? { step: Number(reached.step), val: Number(reached.val), seconds: Number(reached.elapsed) } : null,
   tokensPerSec: stats.tps, lastStep: stats.step, overhead, problems,

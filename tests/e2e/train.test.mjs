@@ -87,7 +87,7 @@ test('trains a tiny model on pasted text: the loss falls as natively, a sample a
   assert.ok(ev[3].val < ev[0].val - 1.0, `val ${ev[0].val} → ${ev[3].val}`);
   finalVal = ev[3].val;
 
-  // The same run in the native CLI: the same evaluation losses, to 0.005 (the CLI prints four
+  // The same run in the native CLI: the same evaluation losses, to 0.001 (the CLI prints four
   // decimals; the kernels may sum in another order).
   const data = path.join(tmp, 'data.txt');
   fs.writeFileSync(data, TEXT);
@@ -99,7 +99,7 @@ test('trains a tiny model on pasted text: the loss falls as natively, a sample a
   const diff = Math.max(...ev.flatMap((e, i) => [Math.abs(e.train - cli[i].train), Math.abs(e.val - cli[i].val)]));
   console.log(`browser vs native CLI: largest difference in evaluation loss ${diff.toExponential(2)}`);
   for (const [b, c] of ev.map((e, i) => [e, cli[i]])) {
-    assert.ok(Math.abs(b.train - c.train) < 5e-3 && Math.abs(b.val - c.val) < 5e-3, `step ${b.step}: browser ${b.train}/${b.val}, CLI ${c.train}/${c.val}`);
+    assert.ok(Math.abs(b.train - c.train) < 1e-3 && Math.abs(b.val - c.val) < 1e-3, `step ${b.step}: browser ${b.train}/${b.val}, CLI ${c.train}/${c.val}`);
   }
 
   // A sample of the stated length, from the last step.
@@ -172,7 +172,7 @@ test('a downloaded checkpoint loads to continue: the same prediction, then more 
   await context.close();
 });
 
-test('pausing stops the steps; resuming goes on', async () => {
+test('pausing stops the steps, by the button or by hiding the tab; resuming goes on', async () => {
   const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf({ ...RUN, steps: 100000, ...LIVE })}`);
   await paste(page, TEXT);
   await page.click('#start');
@@ -186,6 +186,20 @@ test('pausing stops the steps; resuming goes on', async () => {
   assert.equal(await page.isDisabled('#f-n_layer'), true, 'a run’s config is fixed');
   await page.click('#pause');
   await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, at);
+  // "Pause while this tab is hidden": hiding the tab pauses, showing it resumes.
+  await page.check('#pause-hidden');
+  const setHidden = (hidden) => page.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+    Object.defineProperty(document, 'visibilityState', { value: h ? 'hidden' : 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+  await setHidden(true);
+  await page.waitForSelector('body[data-train-state="paused"]');
+  const hiddenAt = await step(page);
+  await page.waitForTimeout(1000);
+  assert.equal(await step(page), hiddenAt, 'no step while hidden');
+  await setHidden(false);
+  await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, hiddenAt);
   await page.click('#reset');
   await page.waitForSelector('body[data-train-state="idle"]');
   assert.equal(await page.textContent('[data-stat="step"]'), '–');
@@ -248,6 +262,7 @@ test('the config lives in the link; the page fits a phone and works from the key
   assert.equal(await page.inputValue('#f-preset'), 'custom');
   await page.fill('#f-n_layer', '3');
   await page.waitForFunction(() => location.hash.includes('n_layer=3'));
+  await page.waitForLoadState('networkidle'); // a reload aborts what is still loading (the favicon)
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
   assert.equal(await page.inputValue('#f-n_layer'), '3');
@@ -257,7 +272,8 @@ test('the config lives in the link; the page fits a phone and works from the key
     .filter((e) => !(e.labels?.length) && !e.getAttribute('aria-label'))
     .map((e) => e.id || e.outerHTML.slice(0, 60)));
   assert.deepEqual(unlabelled, []);
-  // Tab reaches the Start button from the top of the page.
+  // Tab reaches the Start button from the top of the page (once there is a text to train on).
+  await paste(page, TEXT);
   await page.click('h1');
   let reached = false;
   for (let i = 0; i < 60 && !reached; i++) {

@@ -10,6 +10,7 @@ import { NextChars } from './widgets/next-chars.js';
 import { renderTextStats, fmtBytes } from './widgets/vocab-view.js';
 import { FlopsScale } from './widgets/flops-scale.js';
 import { Heatmap, legend } from './widgets/heatmap.js';
+import { showChar } from './widgets/chars.js';
 
 renderChrome('train');
 
@@ -20,8 +21,8 @@ const CORPUS_URL = new URL('data/shakespeare.txt', location.href).href;
 /** Presets: the shape and the schedule. "tiny" is the one the one-minute target is stated for. */
 const PRESETS = {
   tiny: {
-    n_layer: 2, n_head: 4, n_embd: 64, block_size: 64, pos_encoding: 'learned',
-    batch_size: 32, steps: 1500, lr: 3e-3, min_lr: 3e-4, warmup_steps: 50, schedule: 'cosine', seed: 1337,
+    n_layer: 2, n_head: 4, n_embd: 64, block_size: 32, pos_encoding: 'learned',
+    batch_size: 32, steps: 800, lr: 1e-2, min_lr: 1e-3, warmup_steps: 50, schedule: 'cosine', seed: 1337,
   },
   small: {
     n_layer: 4, n_head: 4, n_embd: 128, block_size: 128, pos_encoding: 'learned',
@@ -29,7 +30,7 @@ const PRESETS = {
   },
 };
 const PRESET_NOTES = {
-  tiny: 'Two layers of 64 channels reading 64 characters: on Shakespeare its validation loss passes 2.0 in about a minute of training on a laptop.',
+  tiny: 'Two layers of 64 channels reading 32 characters, at a high learning rate: on Shakespeare its validation loss passes 2.0 after about 700 steps (0.7M characters), a minute or so on one core.',
   small: 'The shape of the playground’s model (4 layers, 4 heads, 128 channels, 128 characters): minutes to tens of minutes here.',
   custom: 'Your own shape and schedule.',
 };
@@ -50,7 +51,7 @@ const FIELDS = [
   { key: 'warmup_steps', group: 'train', label: 'Warmup steps', kind: 'int' },
   {
     key: 'schedule', group: 'train', label: 'After warmup', kind: 'select',
-    options: [['cosine', 'cosine to min_lr'], ['constant', 'constant']],
+    options: [['cosine', 'cosine decay'], ['constant', 'constant']],
   },
   { key: 'seed', group: 'train', label: 'Seed', kind: 'int', wide: true },
   { key: 'evalEvery', group: 'live', label: 'Evaluate every … steps', kind: 'int', live: true },
@@ -394,7 +395,7 @@ async function start() {
     const info = await ui.engine.call('trainStart', { options: ui.options, live: liveForWorker() });
     ui.run = info;
     if (info.replaced > 0) {
-      showMessage(`${info.replaced.toLocaleString('en-US')} characters of your text are not in the checkpoint’s vocabulary; they were replaced by its ‘${info.vocab.includes(' ') ? '␣' : info.vocab[0]}’.`, 'warn');
+      showMessage(`${info.replaced.toLocaleString('en-US')} characters of your text are not in the checkpoint’s vocabulary; they were replaced by its ‘${showChar(info.vocab.includes(' ') ? ' ' : info.vocab[0])}’.`, 'warn');
     }
     // The state follows the worker's trainState events (a short run may be done already).
   } catch (e) {
@@ -509,7 +510,7 @@ function fmtTime(s) {
 function onProgress(d) {
   const from = d.step - d.losses.length;
   chart.addSteps(from, d.losses);
-  for (const l of d.losses) ui.emaLoss = ui.emaLoss === null ? l : ui.emaLoss + 0.05 * (l - ui.emaLoss);
+  for (const l of d.losses) ui.emaLoss = ui.emaLoss === null ? l : ui.emaLoss + 0.1 * (l - ui.emaLoss);
   ui.lastStep = d.step;
   ui.tokensTrained = d.tokensTrained;
   stat('step', `${d.step.toLocaleString('en-US')} / ${d.steps.toLocaleString('en-US')}`);
@@ -561,7 +562,7 @@ function showSnapshot(snap) {
   grid.update({ attention: s.attention, layers: s.layers, heads: s.heads, chars });
   nextChars.update(s.probs, s.vocab);
   $('#next-chars').dataset.step = s.step === null ? 'checkpoint' : String(s.step);
-  $('#next-note').textContent = `After “…${chars.slice(-24).join('').replace(/\n/g, '⏎')}”${s.step === null ? ', as the loaded checkpoint predicts it' : ` at step ${s.step}`}.`;
+  $('#next-note').textContent = `After “…${chars.slice(-24).map(showChar).join('')}”${s.step === null ? ', as the loaded checkpoint predicts it' : ` at step ${s.step}`}.`;
   wpeMap.draw(s.wpe, s.blockSize, s.nEmbd, {});
   simMap.draw(s.similarity, s.blockSize, s.blockSize, { min: -1, max: 1 });
   $('#wpe-note').textContent = s.posEncoding === 'sinusoidal'

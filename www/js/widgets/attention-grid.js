@@ -2,6 +2,7 @@
 // one to see it large) and the chosen head large, with the characters it reads and a hover
 // read-out of what attends to what. Data: (L, NH, T, T) probabilities, row = query position.
 import { Heatmap, legend } from './heatmap.js';
+import { nameChar } from './chars.js';
 
 export class AttentionGrid {
   /** `grid` and `big` are empty elements; `onSelect(layer, head)` reports the chosen head. */
@@ -31,10 +32,9 @@ export class AttentionGrid {
     this.chars = chars;
     if (!this.shape || this.shape.layers !== layers || this.shape.heads !== heads) this.build(layers, heads);
     this.shape = { layers, heads, t };
-    const masked = (r, c) => c > r;
     for (let l = 0; l < layers; l++) {
       for (let h = 0; h < heads; h++) {
-        this.maps[l][h].draw(attention, t, t, { offset: ((l * heads + h) * t) * t, min: 0, max: 1, masked });
+        this.maps[l][h].draw(attention, t, t, { offset: ((l * heads + h) * t) * t, min: 0, max: 1, causal: true });
       }
     }
     this.drawBig();
@@ -86,25 +86,17 @@ export class AttentionGrid {
     const { heads, t } = this.shape;
     const { layer, head } = this.selected;
     const offset = (layer * heads + head) * t * t;
-    this.bigMap.draw(this.data, t, t, { offset, min: 0, max: 1, masked: (r, c) => c > r, highlight: this.hover ?? undefined });
+    this.bigMap.draw(this.data, t, t, { offset, min: 0, max: 1, causal: true, highlight: this.hover ?? undefined });
     const out = this.big.querySelector('.att-readout');
     if (this.hover) {
       const { row, col } = this.hover;
       const w = this.data[offset + row * t + col];
       let best = 0;
       for (let c = 1; c <= row; c++) if (this.data[offset + row * t + c] > this.data[offset + row * t + best]) best = c;
+      const at = (i) => `${nameChar(this.chars[i])} at ${i}`;
       out.textContent = col > row
-        ? `${show(this.chars[row])} (position ${row}) cannot see ${show(this.chars[col])} (position ${col}): it comes later.`
-        : `${show(this.chars[row])} (position ${row}) gives ${(w * 100).toFixed(1)}% of its attention to ${show(this.chars[col])} (position ${col}); most to ${show(this.chars[best])} (position ${best}, ${(this.data[offset + row * t + best] * 100).toFixed(1)}%).`;
+        ? `${at(row)} cannot see ${at(col)}: it comes later (the causal mask).`
+        : `${at(row)} gives ${(w * 100).toFixed(1)}% of its attention to ${at(col)}; most to ${at(best)} (${(this.data[offset + row * t + best] * 100).toFixed(1)}%).`;
     }
   }
-}
-
-/** A character as the page shows it: quoted, with newline, tab and space made visible. */
-export function show(ch) {
-  return `‘${visible(ch)}’`;
-}
-
-export function visible(ch) {
-  return ch === '\n' ? '⏎' : ch === '\t' ? '⇥' : ch === ' ' ? '␣' : ch;
 }

@@ -20,24 +20,27 @@ export class FlopsScale {
   draw() {
     const { run, gpt3, runLabel, gpt3Label } = this.data;
     const W = Math.max(260, this.container.clientWidth || 480);
-    const H = 74;
-    const m = { left: 10, right: 10 };
+    const H = 80;
+    const m = { left: 12, right: 14 };
+    const axisY = 38;
     const x = (v) => m.left + ((Math.log10(Math.max(v, 10 ** LO)) - LO) / (HI - LO)) * (W - m.left - m.right);
     const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart-svg flops-scale', role: 'img',
       'aria-label': `Training compute on a log scale: this run ${runLabel}, GPT-3 ${gpt3Label}` });
-    g.append(svg('line', { x1: x(10 ** LO), x2: x(10 ** HI), y1: 40, y2: 40, stroke: '#cfd5df', 'stroke-width': 2 }));
+    g.append(svg('line', { x1: x(10 ** LO), x2: x(10 ** HI), y1: axisY, y2: axisY, stroke: '#cfd5df', 'stroke-width': 2 }));
     for (let k = LO; k <= HI; k += 3) {
-      g.append(svg('line', { x1: x(10 ** k), x2: x(10 ** k), y1: 36, y2: 44, stroke: '#cfd5df' }));
-      g.append(svg('text', { x: x(10 ** k), y: 58, 'text-anchor': 'middle', class: 'tick' }, pow10(k)));
+      g.append(svg('line', { x1: x(10 ** k), x2: x(10 ** k), y1: axisY - 4, y2: axisY + 4, stroke: '#cfd5df' }));
+      g.append(svg('text', { x: x(10 ** k), y: axisY + 17, 'text-anchor': 'middle', class: 'tick' }, pow10(k)));
     }
-    const mark = (v, colour, label, above) => {
+    // This run's label above the axis, GPT-3's below the tick labels, so they never collide.
+    const mark = (v, colour, label, y) => {
       const cx = x(v);
-      g.append(svg('circle', { cx, cy: 40, r: 6, fill: colour }));
-      const anchor = cx < W * 0.2 ? 'start' : cx > W * 0.8 ? 'end' : 'middle';
-      g.append(svg('text', { x: cx, y: above ? 22 : 72, 'text-anchor': anchor, class: 'callout' }, label));
+      g.append(svg('circle', { cx, cy: axisY, r: 6, fill: colour, stroke: '#fff', 'stroke-width': 1.5 }));
+      const anchor = cx < W * 0.25 ? 'start' : cx > W * 0.75 ? 'end' : 'middle';
+      const tx = anchor === 'start' ? Math.max(cx - 8, 2) : anchor === 'end' ? Math.min(cx + 8, W - 2) : cx;
+      g.append(svg('text', { x: tx, y, 'text-anchor': anchor, class: 'callout' }, label));
     };
-    mark(gpt3, '#c2621b', `GPT-3: ${gpt3Label}`, true);
-    mark(run, '#2a6fdb', `this run: ${runLabel}`, true);
+    mark(gpt3, '#c2621b', `GPT-3: ${gpt3Label}`, H - 4);
+    mark(run, '#2a6fdb', `this run: ${runLabel}`, axisY - 14);
     this.container.replaceChildren(g);
   }
 }

@@ -6,7 +6,7 @@
 import { svg, logTicks } from './svg.js';
 
 const COLOURS = { raw: '#9db8e8', ema: '#2a6fdb', train: '#1f8a4c', val: '#c2621b', grid: '#e7eaf0', muted: '#5b6475' };
-const EMA = 0.05; // weight of the newest step in the moving average (about the last 20 steps)
+const EMA = 0.1; // weight of the newest step in the moving average (about the last 10 steps)
 const MAX_POINTS = 600; // per series: longer runs are averaged into buckets
 
 export class LossChart {

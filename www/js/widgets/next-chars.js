@@ -1,7 +1,7 @@
 // The next-character distribution as horizontal bars, most likely first. Each row carries the
 // exact probability in `data-p` (and its character in `data-char`), so the numbers can be read
 // back as well as seen.
-import { visible } from './attention-grid.js';
+import { showChar } from './chars.js';
 
 export class NextChars {
   /** Draws into `container` (an empty element); shows the `top` most likely characters. */
@@ -22,7 +22,7 @@ export class NextChars {
       row.dataset.char = chars[i];
       row.dataset.p = String(p);
       row.innerHTML = `<span class="nc-char"></span><span class="nc-bar"><i style="width:${(p * 100).toFixed(2)}%"></i></span><span class="nc-p">${(p * 100).toFixed(1)}%</span>`;
-      row.querySelector('.nc-char').textContent = visible(chars[i]);
+      row.querySelector('.nc-char').textContent = showChar(chars[i]);
       return row;
     });
     this.container.replaceChildren(...rows);

@@ -1,17 +1,15 @@
 // A text's vocabulary as chips (newline, tab and space made visible) and its 90/10
 // train/validation split as a bar with the character counts.
-import { visible } from './attention-grid.js';
+import { showChar } from './chars.js';
 
 /** Shows `stats` ({ chars, bytes, vocab, vocab_size, train_chars, val_chars }) in `container`. */
 export function renderTextStats(container, stats, { note = '' } = {}) {
   const n = (x) => x.toLocaleString('en-US');
   const trainPct = (100 * stats.train_chars) / stats.chars;
   container.innerHTML = `
-    <dl class="facts inline">
-      <dt>characters</dt><dd data-stat="chars">${n(stats.chars)}</dd>
-      <dt>size</dt><dd>${fmtBytes(stats.bytes)}</dd>
-      <dt>vocabulary</dt><dd data-stat="vocab-size">${n(stats.vocab_size)} characters</dd>
-    </dl>
+    <p class="text-facts"><span><b data-stat="chars">${n(stats.chars)}</b> characters</span>
+      <span>${fmtBytes(stats.bytes)}</span>
+      <span>vocabulary: <b data-stat="vocab-size">${n(stats.vocab_size)} characters</b></span></p>
     <div class="split" role="img" aria-label="Training split ${n(stats.train_chars)} characters, validation split ${n(stats.val_chars)} characters">
       <span class="split-train" style="width:${trainPct}%">train · ${n(stats.train_chars)}</span>
       <span class="split-val" style="width:${100 - trainPct}%">val · ${n(stats.val_chars)}</span>
@@ -24,7 +22,7 @@ export function renderTextStats(container, stats, { note = '' } = {}) {
   for (const [i, ch] of shown.entries()) {
     const s = document.createElement('span');
     s.className = ch === '\n' || ch === ' ' || ch === '\t' ? 'chip ws' : 'chip';
-    s.textContent = visible(ch);
+    s.textContent = showChar(ch);
     s.title = `id ${i}: U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
     box.append(s);
   }
