@@ -12,7 +12,6 @@ use glassgpt::kernels::bench::{bench_matmul, fill_uniform, BenchConfig, Op};
 use glassgpt::kernels::scalar::Scalar;
 use glassgpt::kernels::simd::Simd;
 use glassgpt::kernels::{self, Kernels};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -93,19 +92,13 @@ fn simd128_backward_accumulates_like_scalar() {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// `performance.now()` in milliseconds (the page's clock; wasm32 has no `Instant`).
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-}
-
 /// GFLOPS of simd128 in this browser (a measurement, not a check: run with
 /// `--include-ignored --nocapture`).
 #[wasm_bindgen_test]
 #[ignore]
 fn simd128_gflops() {
-    let mut clock = || performance_now() * 1e-3;
+    // The library's binding of performance.now(): a second binding here would be a duplicate symbol.
+    let mut clock = glassgpt::wasm::bench::now_s;
     let config = BenchConfig { samples: 41, min_sample_s: 0.004 };
     console_log!("simd128 micro-kernel: {}", Simd.isa());
     let mut shapes: Vec<(String, usize, usize, usize)> = [64, 128, 256, 512, 1024].iter().map(|&n| (format!("square n={n}"), n, n, n)).collect();

@@ -20,7 +20,9 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
-fn now_s() -> f64 {
+/// Seconds from the page's `performance.now()` (wasm32 has no `Instant`). Tests use this
+/// binding too: declaring `performance.now` again in another crate is a duplicate symbol.
+pub fn now_s() -> f64 {
     performance_now() / 1000.0
 }
 

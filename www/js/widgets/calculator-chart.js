@@ -1,30 +1,15 @@
 // GPUs and cost against the training deadline: an inline SVG, log-log, drawn at the container's
 // width (and redrawn when it changes). GPU cost is GPUs × price, so one line serves both: GPUs
 // on the left axis, its cost on the right; the server cost is a second line on the right axis.
-import { svg, logTicks, compact, compactUsd } from './svg.js';
+import { svg, logTicks, compact, compactUsd, ResponsiveChart } from './svg.js';
 
 const COLOURS = { gpus: '#2a6fdb', servers: '#c2621b', grid: '#e7eaf0', ink: '#1d2330', muted: '#5b6475' };
 
-export class DeadlineChart {
-  /** Draws into `container` (an empty element). */
-  constructor(container) {
-    this.container = container;
-    this.data = null;
-    this.width = 0;
-    new ResizeObserver(() => {
-      if (this.data && this.container.clientWidth !== this.width) this.draw();
-    }).observe(container);
-  }
-
+export class DeadlineChart extends ResponsiveChart {
   /**
-   * points: [{ days, gpus, serverCost }] in increasing days; current: the same for the chosen
+   * Data (`update(data)`): points: [{ days, gpus, serverCost }] in increasing days; current: the same for the chosen
    * deadline, plus `label` (two lines of text); gpuPrice: $ per GPU (the right axis is GPUs × gpuPrice).
    */
-  update(data) {
-    this.data = data;
-    this.draw();
-  }
-
   draw() {
     const { points, current, gpuPrice } = this.data;
     const W = Math.max(280, this.container.clientWidth || 640);

@@ -1,32 +1,17 @@
 // Memory by component: one stacked horizontal bar per use (training state, inference), on a
 // linear scale in bytes, with a thin line at every multiple of one GPU's memory so the count
 // of GPUs "just to hold it" can be seen. Inline SVG at the container's width.
-import { svg, compactBytes } from './svg.js';
+import { svg, compactBytes, ResponsiveChart } from './svg.js';
 
 const COLOURS = {
   weights: '#2a6fdb', gradients: '#7fa8ea', optimiser: '#8e44ad', overhead: '#aab3c2', 'KV cache': '#1f8a4c',
 };
 
-export class MemoryChart {
-  /** Draws into `container` (an empty element). */
-  constructor(container) {
-    this.container = container;
-    this.data = null;
-    this.width = 0;
-    new ResizeObserver(() => {
-      if (this.data && this.container.clientWidth !== this.width) this.draw();
-    }).observe(container);
-  }
-
+export class MemoryChart extends ResponsiveChart {
   /**
-   * bars: [{ label, parts: [{ name, bytes, display }], total: display text }];
+   * Data (`update(data)`): bars: [{ label, parts: [{ name, bytes, display }], total: display text }];
    * gpuMemory: bytes of one GPU; gpuLabel: e.g. "40 GB".
    */
-  update(data) {
-    this.data = data;
-    this.draw();
-  }
-
   draw() {
     const { bars, gpuMemory, gpuLabel } = this.data;
     const W = Math.max(280, this.container.clientWidth || 640);

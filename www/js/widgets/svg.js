@@ -50,3 +50,24 @@ export function compactBytes(x) {
 function trim(x) {
   return String(Number(x.toPrecision(3)));
 }
+
+/**
+ * A chart drawn at its container's width. Subclasses implement `draw()` (reading `this.data`);
+ * `update(data)` stores the data and draws, and a change of the container's width redraws.
+ */
+export class ResponsiveChart {
+  /** Draws into `container` (an empty element). */
+  constructor(container) {
+    this.container = container;
+    this.data = null;
+    this.width = 0;
+    new ResizeObserver(() => {
+      if (this.data && this.container.clientWidth !== this.width) this.draw();
+    }).observe(container);
+  }
+
+  update(data) {
+    this.data = data;
+    this.draw();
+  }
+}
