@@ -140,7 +140,7 @@ impl TrainSession {
 
     /// `length` characters sampled after `prompt` at `temperature` from `seed`.
     pub fn sample(&mut self, prompt: &str, length: u32, temperature: f32, seed: f64) -> Result<String, JsError> {
-        if !(seed.is_finite() && seed >= 0.0 && seed <= 9_007_199_254_740_991.0) {
+        if !(0.0..=9_007_199_254_740_991.0).contains(&seed) {
             return Err(JsError::new(&format!("seed: {seed} must be a whole number from 0 to 2^53 - 1")));
         }
         self.run.sample(kernels(), prompt, length as usize, temperature, seed as u64).map_err(js_error)

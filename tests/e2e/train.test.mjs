@@ -111,6 +111,14 @@ test('trains a tiny model on pasted text: the loss falls as natively, a sample a
   const next = await nextChars(page);
   assert.equal(next.step, '120');
   finalNext = next.probs;
+  // The loss axis switches to a log scale (ticks at 1, 2, 5) and back.
+  const ticks = () => page.$$eval('#loss-chart .tick', (t) => t.map((x) => x.textContent));
+  const linear = await ticks();
+  await page.check('#log-scale');
+  const log = await ticks();
+  assert.notDeepEqual(log, linear);
+  assert.ok(log.includes('2.0') || log.includes('1.0'), log.join(' '));
+  assert.equal(await page.$$eval('#loss-chart path.series-val', (p) => p.length), 1);
   await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'train-done');
 
