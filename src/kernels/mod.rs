@@ -64,6 +64,14 @@ pub trait Kernels: Sync {
         k: usize,
         n: usize,
     );
+
+    /// Runs `task(i)` for every `i` in `0..n`, in any order: on the calling thread here, spread
+    /// over rayon's pool by the threaded backend. The model hands it work that is independent
+    /// by construction (one attention head of one sequence, one run of GELU's elements) and
+    /// computed the same way whichever thread runs it, so every backend gives the same bits.
+    fn for_each_task(&self, n: usize, task: &(dyn Fn(usize) + Sync)) {
+        (0..n).for_each(task)
+    }
 }
 
 static SCALAR: scalar::Scalar = scalar::Scalar;

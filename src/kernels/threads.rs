@@ -10,6 +10,9 @@
 //!
 //! Each block of the B operand is packed once, by all workers together, and shared; each
 //! worker packs its own rows of A.
+//!
+//! [`Kernels::for_each_task`] runs the model's other parallel work on the same pool: attention
+//! one (sequence, head) per task, GELU, LayerNorm and softmax in runs of rows.
 
 use rayon::prelude::*;
 
@@ -91,6 +94,14 @@ impl Kernels for Threads {
         }
         if let Some(db) = dbias {
             gemm::add_bias_grad(db, dout, n);
+        }
+    }
+
+    fn for_each_task(&self, n: usize, task: &(dyn Fn(usize) + Sync)) {
+        if n <= 1 || rayon::current_num_threads() == 1 {
+            (0..n).for_each(task)
+        } else {
+            (0..n).into_par_iter().for_each(task)
         }
     }
 }

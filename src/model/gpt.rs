@@ -55,7 +55,6 @@ pub struct Activations {
     dqkv: Vec<f32>,       // (B, T, 3C)
     dfch: Vec<f32>,       // (B, T, 4C) gradient of fch_gelu, then (in place) of fch
     dlogits: Vec<f32>,    // (B, T, V)
-    attn_scratch: Vec<f32>, // see layers::attention_scratch_len
 }
 
 impl Activations {
@@ -118,7 +117,6 @@ impl Activations {
             dqkv: z(bt * 3 * c),
             dfch: z(bt * 4 * c),
             dlogits: z(bt * v),
-            attn_scratch: z(attention_scratch_len(t, c / nh)),
         })
     }
 
@@ -208,23 +206,23 @@ pub(crate) fn forward_pass(
         let fch_gelu = &mut a.fch_gelu[l * bt * 4 * c..][..bt * 4 * c];
         let proj = &mut a.proj[..bt * c];
 
-        layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, layer(params.ln1w, l, c), layer(params.ln1b, l, c), bt, c);
+        layernorm_forward_tasks(k, ln1, ln1_mean, ln1_rstd, residual, layer(params.ln1w, l, c), layer(params.ln1b, l, c), bt, c);
         k.matmul_forward(qkv, ln1, layer(params.qkvw, l, 3 * c * c), Some(layer(params.qkvb, l, 3 * c)), bt, c, 3 * c);
-        attention_forward(atty, att, &mut a.attn_scratch, qkv, b, t, c, nh);
+        attention_forward(k, atty, att, qkv, b, t, c, nh);
         k.matmul_forward(proj, atty, layer(params.attprojw, l, c * c), Some(layer(params.attprojb, l, c)), bt, c, c);
         residual_forward(residual2, residual, proj);
-        layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, layer(params.ln2w, l, c), layer(params.ln2b, l, c), bt, c);
+        layernorm_forward_tasks(k, ln2, ln2_mean, ln2_rstd, residual2, layer(params.ln2w, l, c), layer(params.ln2b, l, c), bt, c);
         k.matmul_forward(fch, ln2, layer(params.fcw, l, 4 * c * c), Some(layer(params.fcb, l, 4 * c)), bt, c, 4 * c);
-        gelu_forward(fch_gelu, fch);
+        gelu_forward_tasks(k, fch_gelu, fch);
         k.matmul_forward(proj, fch_gelu, layer(params.fcprojw, l, 4 * c * c), Some(layer(params.fcprojb, l, c)), bt, 4 * c, c);
         let residual3 = &mut a.residual3[l * bt * c..][..bt * c];
         residual_forward(residual3, residual2, proj);
     }
     let residual = &a.residual3[(l_n - 1) * bt * c..][..bt * c];
-    layernorm_forward(&mut a.lnf[..bt * c], &mut a.lnf_mean[..bt], &mut a.lnf_rstd[..bt], residual, params.lnfw, params.lnfb, bt, c);
+    layernorm_forward_tasks(k, &mut a.lnf[..bt * c], &mut a.lnf_mean[..bt], &mut a.lnf_rstd[..bt], residual, params.lnfw, params.lnfb, bt, c);
     // The LM head is tied to wte: logits (BT, V) = lnf (BT, C) · wte (V, C)ᵀ.
     k.matmul_forward(&mut a.logits[..bt * v], &a.lnf[..bt * c], params.wte, None, bt, c, v);
-    softmax_forward(&mut a.probs[..bt * v], &a.logits[..bt * v], bt, v);
+    softmax_forward_tasks(k, &mut a.probs[..bt * v], &a.logits[..bt * v], bt, v);
     match targets {
         Some(tg) => {
             a.targets[..bt].copy_from_slice(tg);
@@ -485,7 +483,7 @@ impl Gpt {
             // d residual3 and, after the LayerNorm's accumulation, d residual2.
             dfch.fill(0.0);
             k.matmul_backward(dfch, layer_mut(g.fcprojw, l, 4 * c * c), Some(layer_mut(g.fcprojb, l, c)), dresidual, fch_gelu, layer(p.fcprojw, l, 4 * c * c), bt, 4 * c, c);
-            gelu_backward_inplace(dfch, fch);
+            gelu_backward_tasks(k, dfch, fch);
             dln.fill(0.0);
             k.matmul_backward(dln, layer_mut(g.fcw, l, 4 * c * c), Some(layer_mut(g.fcb, l, 4 * c)), dfch, ln2, layer(p.fcw, l, 4 * c * c), bt, c, 4 * c);
             layernorm_backward(dresidual, layer_mut(g.ln2w, l, c), layer_mut(g.ln2b, l, c), dln, residual2, layer(p.ln2w, l, c), ln2_mean, ln2_rstd, bt, c);
@@ -494,7 +492,7 @@ impl Gpt {
             datty.fill(0.0);
             k.matmul_backward(datty, layer_mut(g.attprojw, l, c * c), Some(layer_mut(g.attprojb, l, c)), dresidual, atty, layer(p.attprojw, l, c * c), bt, c, c);
             dqkv.fill(0.0);
-            attention_backward(dqkv, &mut a.attn_scratch, datty, qkv, att, b, t, c, nh);
+            attention_backward(k, dqkv, datty, qkv, att, b, t, c, nh);
             dln.fill(0.0);
             k.matmul_backward(dln, layer_mut(g.qkvw, l, 3 * c * c), Some(layer_mut(g.qkvb, l, 3 * c)), dqkv, ln1, layer(p.qkvw, l, 3 * c * c), bt, c, 3 * c);
             layernorm_backward(dresidual, layer_mut(g.ln1w, l, c), layer_mut(g.ln1b, l, c), dln, residual, layer(p.ln1w, l, c), ln1_mean, ln1_rstd, bt, c);

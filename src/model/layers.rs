@@ -16,6 +16,9 @@
 // Layers take their buffers and dimensions explicitly, as llm.c's do.
 #![allow(clippy::too_many_arguments)]
 
+use std::cell::RefCell;
+
+use crate::kernels::Kernels;
 use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows, with_avx2};
 
 /// LayerNorm's epsilon, as PyTorch's default.
@@ -82,6 +85,19 @@ pub fn layernorm_forward(out: &mut [f32], mean: &mut [f32], rstd: &mut [f32], in
     }
 }
 
+/// [`layernorm_forward`] in runs of rows, as tasks of `k`.
+pub fn layernorm_forward_tasks(k: &dyn Kernels, out: &mut [f32], mean: &mut [f32], rstd: &mut [f32], inp: &[f32], weight: &[f32], bias: &[f32], n: usize, c: usize) {
+    let per = (ELEMENTS_PER_TASK / c.max(1)).max(1);
+    assert!(out.len() >= n * c && mean.len() >= n && rstd.len() >= n && inp.len() >= n * c, "layernorm_forward: buffers too short");
+    let (out, mean, rstd) = (Disjoint::new(out), Disjoint::new(mean), Disjoint::new(rstd));
+    k.for_each_task(n.div_ceil(per), &|i| {
+        let (r0, r1) = (i * per, n.min((i + 1) * per));
+        // SAFETY: rows r0..r1 (and their mean and rstd) belong to task i only.
+        let (o, m, s) = unsafe { (out.range(r0 * c, (r1 - r0) * c), mean.range(r0, r1 - r0), rstd.range(r0, r1 - r0)) };
+        layernorm_forward(o, m, s, &inp[r0 * c..r1 * c], weight, bias, r1 - r0, c);
+    });
+}
+
 /// Backward of [`layernorm_forward`]; accumulates into `dinp`, `dweight`, `dbias`.
 /// dinp (N, C), dweight (C), dbias (C), dout (N, C), inp (N, C), weight (C), mean (N), rstd (N).
 pub fn layernorm_backward(
@@ -123,11 +139,11 @@ pub fn layernorm_backward(
 // ----------------------------------------------------------------------------------------------
 // attention
 
-/// Floats of scratch [`attention_forward`] and [`attention_backward`] need: per (batch, head)
-/// copies of queries, keys, values and probabilities in the layouts their loops read
-/// contiguously.
+/// Floats of per-task scratch the attention of one (sequence, head) needs: copies of its
+/// queries, keys and values in the layouts the loops read contiguously, its probabilities
+/// transposed (backward), and its outputs before they are scattered into the heads' columns.
 pub fn attention_scratch_len(t: usize, hs: usize) -> usize {
-    4 * t * hs + 2 * t * t + t + 2 * hs
+    7 * t * hs + 2 * t * t + t + hs
 }
 
 /// The columns of a score row to compute for query position `ti`: the visible ones, 0..=ti,
@@ -138,43 +154,63 @@ pub fn score_columns(ti: usize, t: usize) -> usize {
     (ti + 1).next_multiple_of(8).min(t)
 }
 
-with_avx2! {
 /// Causal multi-head self-attention on the packed `qkv` of the previous matmul.
 ///
 /// inp (B, T, 3C): per position, q (C) then k (C) then v (C), each split into NH heads of HS,
 /// exactly as nanoGPT splits `c_attn`'s output. out (B, T, C) heads side by side.
 /// att (B, NH, T, T): the softmax probabilities, row t zero beyond column t, kept for the
-/// backward pass and for the attention heatmaps. scratch: [`attention_scratch_len`] floats.
+/// backward pass and for the attention heatmaps.
 ///
-/// Per (batch, head) the keys are copied transposed, (HS, T), and the values contiguous,
-/// (T, HS), so that a row of scores and a weighted sum of values are register-blocked loops
-/// with no horizontal sums.
-pub fn attention_forward(out: &mut [f32], att: &mut [f32], scratch: &mut [f32], inp: &[f32], b: usize, t: usize, c: usize, nh: usize) {
+/// Each (sequence, head) is one task of [`Kernels::for_each_task`] (so the threaded backend
+/// runs heads in parallel): [`attention_head_forward`] into this thread's scratch, then the
+/// head's columns of `out` are written from it.
+pub fn attention_forward(k: &dyn Kernels, out: &mut [f32], att: &mut [f32], inp: &[f32], b: usize, t: usize, c: usize, nh: usize) {
+    let (c3, hs) = (3 * c, c / nh);
+    let (inp, out_len) = (&inp[..b * t * c3], out.len());
+    assert!(out_len >= b * t * c && att.len() >= b * nh * t * t, "attention_forward: buffers too short");
+    let (out, att) = (Disjoint::new(out), Disjoint::new(att));
+    k.for_each_task(b * nh, &|task| {
+        let (bi, h) = (task / nh, task % nh);
+        // SAFETY: the (bi, h) block of att is written by this task only.
+        let att_bh = unsafe { att.range((bi * nh + h) * t * t, t * t) };
+        with_scratch(attention_scratch_len(t, hs), |scratch| {
+            let (y, scratch) = scratch.split_at_mut(t * hs);
+            attention_head_forward(y, att_bh, scratch, &inp[bi * t * c3..][..t * c3], h, t, c, nh);
+            for ti in 0..t {
+                // SAFETY: head h's columns of sequence bi's rows are written by this task only.
+                unsafe { out.range((bi * t + ti) * c + h * hs, hs) }.copy_from_slice(&y[ti * hs..][..hs]);
+            }
+        });
+    });
+}
+
+with_avx2! {
+/// One head of one sequence: y (T, HS) = softmax(mask(q kᵀ / √HS)) v, att (T, T) the
+/// probabilities. qkv (T, 3C) as in [`attention_forward`]; scratch ≥ 2·T·HS floats.
+///
+/// The keys are copied transposed, (HS, T), and the values contiguous, (T, HS), so that a row
+/// of scores and a weighted sum of values are register-blocked loops with no horizontal sums.
+pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], scratch: &mut [f32], qkv: &[f32], h: usize, t: usize, c: usize, nh: usize) {
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
     let (kt, rest) = scratch.split_at_mut(hs * t); // (HS, T)
     let v = &mut rest[..t * hs]; // (T, HS)
-    for bi in 0..b {
-        let qkv = &inp[bi * t * c3..][..t * c3]; // (T, 3C)
-        for h in 0..nh {
-            for t2 in 0..t {
-                let k = &qkv[t2 * c3 + c + h * hs..][..hs];
-                for d in 0..hs {
-                    kt[d * t + t2] = k[d];
-                }
-                v[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + 2 * c + h * hs..][..hs]);
-            }
-            for ti in 0..t {
-                let q = &qkv[ti * c3 + h * hs..][..hs];
-                let row = &mut att[((bi * nh + h) * t + ti) * t..][..t]; // (T)
-                row_times_matrix(&mut row[..score_columns(ti, t)], q, kt, t);
-                let (visible, masked) = row.split_at_mut(ti + 1);
-                softmax_row(visible, scale);
-                masked.fill(0.0);
-                // out = Σ att[t2] v[t2]
-                weighted_sum_rows(&mut out[(bi * t + ti) * c + h * hs..][..hs], visible, v);
-            }
+    for t2 in 0..t {
+        let k = &qkv[t2 * c3 + c + h * hs..][..hs];
+        for d in 0..hs {
+            kt[d * t + t2] = k[d];
         }
+        v[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + 2 * c + h * hs..][..hs]);
+    }
+    for ti in 0..t {
+        let q = &qkv[ti * c3 + h * hs..][..hs];
+        let row = &mut att[ti * t..][..t];
+        row_times_matrix(&mut row[..score_columns(ti, t)], q, kt, t);
+        let (visible, masked) = row.split_at_mut(ti + 1);
+        softmax_row(visible, scale);
+        masked.fill(0.0);
+        // y = Σ att[t2] v[t2]
+        weighted_sum_rows(&mut y[ti * hs..][..hs], visible, v);
     }
 }
 }
@@ -192,16 +228,45 @@ pub fn softmax_row(row: &mut [f32], scale: f32) {
     row.iter_mut().for_each(|r| *r *= inv);
 }
 
-with_avx2! {
 /// Backward of [`attention_forward`]; accumulates into `dinp`.
-/// dinp (B, T, 3C), scratch ([`attention_scratch_len`]), dout (B, T, C), inp (B, T, 3C),
-/// att (B, NH, T, T).
+/// dinp (B, T, 3C), dout (B, T, C), inp (B, T, 3C), att (B, NH, T, T).
+/// One task per (sequence, head), as the forward: [`attention_head_backward`] into scratch,
+/// then added into the head's q, k and v columns of `dinp`.
+pub fn attention_backward(k: &dyn Kernels, dinp: &mut [f32], dout: &[f32], inp: &[f32], att: &[f32], b: usize, t: usize, c: usize, nh: usize) {
+    let (c3, hs) = (3 * c, c / nh);
+    assert!(dinp.len() >= b * t * c3, "attention_backward: dinp too short");
+    let dinp = Disjoint::new(dinp);
+    k.for_each_task(b * nh, &|task| {
+        let (bi, h) = (task / nh, task % nh);
+        with_scratch(attention_scratch_len(t, hs), |scratch| {
+            let (dq, rest) = scratch.split_at_mut(t * hs);
+            let (dk, rest) = rest.split_at_mut(t * hs);
+            let (dv, rest) = rest.split_at_mut(t * hs);
+            let (qkv, att_bh) = (&inp[bi * t * c3..][..t * c3], &att[(bi * nh + h) * t * t..][..t * t]);
+            attention_head_backward(dq, dk, dv, rest, &dout[bi * t * c..][..t * c], qkv, att_bh, h, t, c, nh);
+            for ti in 0..t {
+                let row = (bi * t + ti) * c3 + h * hs;
+                // SAFETY: head h's q, k and v columns of sequence bi's rows belong to this task.
+                unsafe {
+                    axpy(dinp.range(row, hs), 1.0, &dq[ti * hs..][..hs]);
+                    axpy(dinp.range(row + c, hs), 1.0, &dk[ti * hs..][..hs]);
+                    axpy(dinp.range(row + 2 * c, hs), 1.0, &dv[ti * hs..][..hs]);
+                }
+            }
+        });
+    });
+}
+
+with_avx2! {
+/// Backward of [`attention_head_forward`]: dq, dk, dv (T, HS each, overwritten) from dout
+/// (T, C) (this head's columns are read), qkv (T, 3C) and att (T, T).
+/// scratch ≥ 4·T·HS + 2·T² + T + HS floats.
 ///
-/// Two passes per (batch, head). Over query rows: datt = dout · vᵀ, the softmax backward
+/// Two passes. Over query rows: datt = dout · vᵀ, the softmax backward
 /// `dpre[t2] = att[t2] (datt[t2] - Σ_j att[j] datt[j])` (O(T) per row; llm.c's reference loop
 /// is O(T²)), and dq = dpre · k. Over key columns, with att and dpre transposed:
 /// dk = dpreᵀ · q and dv = attᵀ · dout. Every O(T² HS) product is a register-blocked loop.
-pub fn attention_backward(dinp: &mut [f32], scratch: &mut [f32], dout: &[f32], inp: &[f32], att: &[f32], b: usize, t: usize, c: usize, nh: usize) {
+pub fn attention_head_backward(dq: &mut [f32], dk: &mut [f32], dv: &mut [f32], scratch: &mut [f32], dout: &[f32], qkv: &[f32], att: &[f32], h: usize, t: usize, c: usize, nh: usize) {
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
     let (vt, rest) = scratch.split_at_mut(hs * t); // (HS, T) values, transposed
@@ -210,45 +275,106 @@ pub fn attention_backward(dinp: &mut [f32], scratch: &mut [f32], dout: &[f32], i
     let (dq_rows, rest) = rest.split_at_mut(t * hs); // (T, HS) dout of this head
     let (att_t, rest) = rest.split_at_mut(t * t); // (T, T) att transposed: [t2][ti]
     let (dpre_t, rest) = rest.split_at_mut(t * t); // (T, T) dpre transposed: [t2][ti]
-    let (datt, rest) = rest.split_at_mut(t); // (T) one row of datt, then dpre
-    let (acc, _) = rest.split_at_mut(hs); // (HS) one row of dq, dk or dv
-    for bi in 0..b {
-        let qkv = &inp[bi * t * c3..][..t * c3]; // (T, 3C)
-        let dqkv = &mut dinp[bi * t * c3..][..t * c3]; // (T, 3C)
-        for h in 0..nh {
-            for t2 in 0..t {
-                let vr = &qkv[t2 * c3 + 2 * c + h * hs..][..hs];
-                for d in 0..hs {
-                    vt[d * t + t2] = vr[d];
-                }
-                k[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + c + h * hs..][..hs]);
-                q[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + h * hs..][..hs]);
-                dq_rows[t2 * hs..][..hs].copy_from_slice(&dout[(bi * t + t2) * c + h * hs..][..hs]);
-            }
-            for ti in 0..t {
-                let p = &att[((bi * nh + h) * t + ti) * t..][..=ti];
-                let d = &dq_rows[ti * hs..][..hs];
-                row_times_matrix(&mut datt[..score_columns(ti, t)], d, vt, t);
-                let datt = &mut datt[..=ti];
-                let weighted = dot(p, datt);
-                for (t2, (dj, &pj)) in datt.iter_mut().zip(p).enumerate() {
-                    *dj = pj * (*dj - weighted) * scale; // dpre, with the 1/sqrt(HS) of the scores
-                    att_t[t2 * t + ti] = pj;
-                    dpre_t[t2 * t + ti] = *dj;
-                }
-                weighted_sum_rows(acc, datt, k);
-                axpy(&mut dqkv[ti * c3 + h * hs..][..hs], 1.0, acc);
-            }
-            for t2 in 0..t {
-                // Key t2 is seen by queries t2..T.
-                weighted_sum_rows(acc, &dpre_t[t2 * t + t2..(t2 + 1) * t], &q[t2 * hs..]);
-                axpy(&mut dqkv[t2 * c3 + c + h * hs..][..hs], 1.0, acc);
-                weighted_sum_rows(acc, &att_t[t2 * t + t2..(t2 + 1) * t], &dq_rows[t2 * hs..]);
-                axpy(&mut dqkv[t2 * c3 + 2 * c + h * hs..][..hs], 1.0, acc);
-            }
+    let datt = &mut rest[..t]; // (T) one row of datt, then dpre
+    for t2 in 0..t {
+        let vr = &qkv[t2 * c3 + 2 * c + h * hs..][..hs];
+        for d in 0..hs {
+            vt[d * t + t2] = vr[d];
         }
+        k[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + c + h * hs..][..hs]);
+        q[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + h * hs..][..hs]);
+        dq_rows[t2 * hs..][..hs].copy_from_slice(&dout[t2 * c + h * hs..][..hs]);
+    }
+    for ti in 0..t {
+        let p = &att[ti * t..][..=ti];
+        let d = &dq_rows[ti * hs..][..hs];
+        row_times_matrix(&mut datt[..score_columns(ti, t)], d, vt, t);
+        let datt = &mut datt[..=ti];
+        let weighted = dot(p, datt);
+        for (t2, (dj, &pj)) in datt.iter_mut().zip(p).enumerate() {
+            *dj = pj * (*dj - weighted) * scale; // dpre, with the 1/sqrt(HS) of the scores
+            att_t[t2 * t + ti] = pj;
+            dpre_t[t2 * t + ti] = *dj;
+        }
+        weighted_sum_rows(&mut dq[ti * hs..][..hs], datt, k);
+    }
+    for t2 in 0..t {
+        // Key t2 is seen by queries t2..T.
+        weighted_sum_rows(&mut dk[t2 * hs..][..hs], &dpre_t[t2 * t + t2..(t2 + 1) * t], &q[t2 * hs..]);
+        weighted_sum_rows(&mut dv[t2 * hs..][..hs], &att_t[t2 * t + t2..(t2 + 1) * t], &dq_rows[t2 * hs..]);
     }
 }
+}
+
+// ----------------------------------------------------------------------------------------------
+// running layers as parallel tasks
+
+/// A mutable slice that parallel tasks write through, each task to its own ranges: how
+/// [`Kernels::for_each_task`]'s tasks, which are `Fn` (shared), get their disjoint outputs.
+pub(crate) struct Disjoint<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: a Disjoint only hands out ranges through the unsafe `range`, whose callers promise
+// that no two live ranges overlap; f32 is Send.
+unsafe impl Send for Disjoint<'_> {}
+unsafe impl Sync for Disjoint<'_> {}
+
+impl<'a> Disjoint<'a> {
+    pub(crate) fn new(slice: &'a mut [f32]) -> Self {
+        Disjoint { ptr: slice.as_mut_ptr(), len: slice.len(), _borrow: std::marker::PhantomData }
+    }
+
+    /// `len` floats from `start`. Panics when out of bounds.
+    ///
+    /// # Safety
+    /// While the returned slice is alive, no other call may return a range overlapping it.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn range(&self, start: usize, len: usize) -> &mut [f32] {
+        assert!(start.checked_add(len).is_some_and(|end| end <= self.len), "Disjoint::range {start}+{len} outside {}", self.len);
+        // SAFETY: in bounds (asserted); exclusive by the caller's promise; the borrow 'a keeps
+        // the memory alive and unaliased by anything outside the tasks.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
+thread_local! {
+    /// This thread's attention scratch, grown on first use and reused (no allocation per head).
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's scratch, at least `len` floats (a fresh buffer if a rayon worker
+/// re-enters while its scratch is in use).
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
+
+/// Elements per task of the elementwise layers: large enough that a task outweighs the
+/// pool's overhead (~16k GELUs, a few µs), small enough to balance two to eight threads.
+const ELEMENTS_PER_TASK: usize = 1 << 14;
+
+/// Runs `f(out_part, inp_part)` on matching runs of `unit`-float rows of `out` and `inp`, as
+/// tasks of `k`, about [`ELEMENTS_PER_TASK`] floats of `out` each.
+fn for_each_run(k: &dyn Kernels, out: &mut [f32], out_unit: usize, inp: &[f32], inp_unit: usize, f: &(dyn Fn(usize, &mut [f32], &[f32]) + Sync)) {
+    let rows = out.len() / out_unit.max(1);
+    let per = (ELEMENTS_PER_TASK / out_unit.max(1)).max(1);
+    let out = Disjoint::new(out);
+    k.for_each_task(rows.div_ceil(per), &|i| {
+        let (r0, r1) = (i * per, rows.min((i + 1) * per));
+        // SAFETY: rows r0..r1 of out belong to task i only.
+        let o = unsafe { out.range(r0 * out_unit, (r1 - r0) * out_unit) };
+        f(r0, o, &inp[r0 * inp_unit..r1 * inp_unit]);
+    });
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -280,6 +406,16 @@ pub fn gelu_backward_inplace(d: &mut [f32], inp: &[f32]) {
 }
 }
 
+/// [`gelu_forward`] over the whole activation as tasks of `k`.
+pub fn gelu_forward_tasks(k: &dyn Kernels, out: &mut [f32], inp: &[f32]) {
+    for_each_run(k, out, 1, inp, 1, &|_, o, x| gelu_forward(o, x));
+}
+
+/// [`gelu_backward_inplace`] over the whole activation as tasks of `k`.
+pub fn gelu_backward_tasks(k: &dyn Kernels, d: &mut [f32], inp: &[f32]) {
+    for_each_run(k, d, 1, inp, 1, &|_, g, x| gelu_backward_inplace(g, x));
+}
+
 // ----------------------------------------------------------------------------------------------
 // residual
 
@@ -305,6 +441,11 @@ pub fn softmax_forward(probs: &mut [f32], logits: &[f32], n: usize, v: usize) {
         let inv = 1.0 / sum(p);
         p.iter_mut().for_each(|x| *x *= inv);
     }
+}
+
+/// [`softmax_forward`] in runs of rows, as tasks of `k`.
+pub fn softmax_forward_tasks(k: &dyn Kernels, probs: &mut [f32], logits: &[f32], n: usize, v: usize) {
+    for_each_run(k, &mut probs[..n * v], v, &logits[..n * v], v, &|_, p, l| softmax_forward(p, l, p.len() / v, v));
 }
 
 /// `losses[i] = -ln probs[i, targets[i]]` in nats; returns their mean (accumulated in f64).

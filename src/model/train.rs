@@ -100,6 +100,12 @@ impl Trainer {
         &self.config
     }
 
+    /// Replaces the learning-rate schedule from the next step on (the CLI's time budget sets
+    /// `decay_steps` once it has measured how long a step takes).
+    pub fn set_schedule(&mut self, schedule: LrSchedule) {
+        self.config.schedule = schedule;
+    }
+
     /// One step on a random batch of `train`: forward, backward, clip, AdamW.
     pub fn step(&mut self, gpt: &mut Gpt, k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
         let (b, t) = (self.config.batch_size, gpt.config().block_size);

@@ -5,6 +5,10 @@
 //! training split (see `glassgpt::model::train`); every `--eval-every` steps the mean loss over `--eval-iters` batches of each
 //! split is printed (the same batches each time, so evaluations compare), and the checkpoint is
 //! written when the validation loss is the best so far.
+//!
+//! `--time-limit-min M` without `--steps` fits the run to M minutes: after the first 50 steps
+//! it sets the step count (and the cosine schedule's length) from the measured pace, so the
+//! learning rate has decayed when the time is up. With `--steps` it is only a hard stop.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -29,11 +33,15 @@ struct TrainOptions {
     eval_every: usize,
     eval_iters: usize,
     time_limit_s: Option<f64>,
+    /// `--steps` was not given and there is a time limit: the step count (and so the cosine
+    /// schedule's length) is fitted to the time budget once the first steps have been timed.
+    fit_steps: bool,
 }
 
 fn options(rest: &[String]) -> Result<TrainOptions, String> {
     let a = Args::parse(rest, &["sinusoidal"])?;
-    let steps = a.get("steps", 5000usize)?;
+    let explicit_steps = a.opt::<usize>("steps")?;
+    let steps = explicit_steps.unwrap_or(5000);
     let lr = a.get("lr", 1e-3f32)?;
     let config = GptConfig {
         block_size: a.get("block-size", 128)?,
@@ -63,13 +71,22 @@ fn options(rest: &[String]) -> Result<TrainOptions, String> {
         eval_every: a.get("eval-every", 250)?,
         eval_iters: a.get("eval-iters", 20)?,
         time_limit_s: a.opt::<f64>("time-limit-min")?.map(|m| m * 60.0),
+        fit_steps: false,
     };
+    let mut o = o;
+    o.fit_steps = explicit_steps.is_none() && o.time_limit_s.is_some() && a.opt::<usize>("decay-steps")?.is_none();
     a.finish()?;
+    if o.time_limit_s.is_some_and(|s| !(s > 0.0)) {
+        return Err("--time-limit-min must be positive".into());
+    }
     if o.steps == 0 || o.eval_every == 0 || o.eval_iters == 0 {
         return Err("--steps, --eval-every and --eval-iters must be at least 1".into());
     }
     Ok(o)
 }
+
+/// Steps timed before a time-budgeted run fixes its step count.
+const FIT_AFTER: usize = 50;
 
 pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let mut o = options(rest)?;
@@ -110,10 +127,14 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let mut train_time = 0.0f64;
     let mut trained_tokens = 0usize;
     let mut last_loss = f32::NAN;
-    for step in 0..=o.steps {
+    let mut eval_time = 0.0f64;
+    let mut evals = 0usize;
+    let mut step = 0;
+    loop {
         let elapsed = start.elapsed().as_secs_f64();
         let out_of_time = o.time_limit_s.is_some_and(|limit| elapsed >= limit);
         if step % o.eval_every == 0 || step == o.steps || out_of_time {
+            let e0 = Instant::now();
             let train_loss = trainer.evaluate(&mut gpt, k, train, o.eval_iters, 1).map_err(|e| e.to_string())?;
             let val_loss = trainer.evaluate(&mut gpt, k, val, o.eval_iters, 2).map_err(|e| e.to_string())?;
             let mut saved = "";
@@ -132,6 +153,21 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
             let tok_s = if train_time > 0.0 { trained_tokens as f64 / train_time } else { 0.0 };
             clear_progress();
             println!("step {step:>6}  train {train_loss:.4}  val {val_loss:.4}  {tok_s:>8.0} tok/s  {:>7.1} min{saved}", elapsed / 60.0);
+            eval_time += e0.elapsed().as_secs_f64();
+            evals += 1;
+        }
+        if o.fit_steps && step == FIT_AFTER {
+            // Fit the run to the time budget: steps at the measured pace, evaluations included,
+            // with 2% to spare; the cosine then ends as the time does.
+            let per_step = train_time / step as f64;
+            let per_eval = eval_time / evals as f64;
+            let left = o.time_limit_s.unwrap_or(0.0) - start.elapsed().as_secs_f64() - per_eval;
+            let more = (0.98 * left / (per_step + per_eval / o.eval_every as f64)).max(1.0) as usize;
+            o.steps = step + more;
+            o.fit_steps = false;
+            trainer.set_schedule(LrSchedule { decay_steps: o.steps, ..o.train.schedule });
+            clear_progress();
+            println!("time budget: {} steps ({:.0} ms per step, {:.1} s per evaluation)", o.steps, per_step * 1e3, per_eval);
         }
         if step == o.steps {
             break;
@@ -147,6 +183,7 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         trained_tokens += b * t;
         last_loss = stats.loss;
         progress(step + 1, o.steps, stats.loss, stats.lr, trained_tokens as f64 / train_time, start.elapsed().as_secs_f64());
+        step += 1;
     }
     clear_progress();
     eprintln!(
