@@ -150,6 +150,24 @@ impl Model {
         to_js(&report)
     }
 
+    /// Prepares an inspection that runs elsewhere (the WebGPU forward): tokenises `text` as
+    /// `inspect` does and makes those tokens `inspectedTokens()`, without running the CPU model
+    /// (so `attentionView()` and `inspectProbs()` still describe the previous CPU inspection).
+    #[wasm_bindgen(js_name = encodeForInspect)]
+    pub fn encode_for_inspect(&mut self, text: &str) -> Result<JsValue, JsError> {
+        let (ids, report) = self.encode_window(text, 0.0);
+        self.inspected = ids;
+        to_js(&report)
+    }
+
+    /// All parameters, flat, in llm.c order (what `WebGpuGpt.create` uploads). A view: copy it
+    /// before the next call into the module.
+    #[wasm_bindgen(js_name = paramsView)]
+    pub fn params_view(&self) -> Float32Array {
+        // SAFETY: see the module docs.
+        unsafe { Float32Array::view(self.gpt.params()) }
+    }
+
     /// The token ids of the last `inspect`.
     #[wasm_bindgen(js_name = inspectedTokens)]
     pub fn inspected_tokens(&self) -> Uint32Array {

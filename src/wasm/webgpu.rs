@@ -118,6 +118,13 @@ impl WebGpuGpt {
         self.inner.context().lost()
     }
 
+    /// Destroys the GPU device now (freeing its memory). Every later call rejects with
+    /// "WebGPU device lost", exactly as after a real loss: how a page releases the GPU, and how
+    /// the tests exercise the fallback to the CPU.
+    pub fn destroy(&self) {
+        self.inner.context().destroy();
+    }
+
     /// Logits for `tokens` (B, T) → Promise<Float32Array (B, T, V)>.
     pub fn forward(&self, tokens: Vec<u32>, b: usize, t: usize) -> Promise {
         let inner = self.inner.clone();

@@ -24,6 +24,7 @@ const INSPECT_MAX = 256;
 const DEFAULTS = {
   prompt: 'ROMEO:\n', temp: 0.8, topk: 0, topp: 1, seed: 42, len: 300,
   layer: 0, head: 0, zoom: 0, stretch: true, d: 0, plen: 0, // d, plen 0: the model's C and block_size
+  backend: 'auto', // auto | webgpu | cpu: where the attention maps' forward pass runs
 };
 const state = readHash(DEFAULTS);
 addEmbedButton(() => `<glassgpt-attention${attr('prompt', $('prompt').value.slice(-200))}${attr('layer', state.layer ?? 0)}${attr('head', state.head ?? 0)}></glassgpt-attention>`);
@@ -277,6 +278,7 @@ async function inspectNow() {
     recordRedraw(ms, T);
     if (!state.zoom) el.zoom.value = attention.cellSize;
     nextChar.draw(r.probs, model.vocab);
+    $('attention').dataset.backend = r.backend;
     document.body.dataset.inspected = String(Number(document.body.dataset.inspected ?? 0) + 1);
   } catch (e) {
     showMessage(`Could not inspect the text: ${e.message}`);
@@ -385,6 +387,7 @@ async function useModel(info) {
   el.progress.hidden = true;
   el.status.replaceChildren(Object.assign(document.createElement('strong'), { textContent: info.name }), ' is loaded');
   el.card.dataset.state = 'ready';
+  if (info.backend) showBackend(info.backend);
   el.top_k.max = info.vocab_size;
   const opts = (n, label) => Array.from({ length: n }, (_, i) => new Option(`${label} ${i}`, String(i)));
   el.layer.replaceChildren(...opts(info.n_layer, 'layer'));
@@ -469,6 +472,21 @@ function fact(name, text, cls) {
   if (cls) f.className = cls;
 }
 
+/** The backend pill and facts: which backend computes the maps and which generates, and why. */
+function showBackend(b) {
+  const { note } = engine.info;
+  const cpu = b.generate === 'threads' ? `threads · ${b.threads} workers` : 'simd128 · 1 thread';
+  setBackend(b.forward === 'webgpu' ? `WebGPU + ${cpu}` : cpu, 'ready', [note, b.note].filter(Boolean).join('; '));
+  fact('forward', b.forward === 'webgpu' ? `WebGPU (${b.adapter})` : `CPU, ${cpu}`);
+  fact('generate', `CPU, ${cpu}`);
+  $('gpu-note').textContent = b.forward === 'webgpu'
+    ? 'The full-sequence forward pass behind the attention maps and the next-character bars runs on the GPU, with the weights resident there; generation stays on the CPU, where the KV cache makes each character a few microseconds.'
+    : b.note ? `WebGPU is not in use: ${b.note}.` : '';
+  const sel = $('backend-select');
+  if (sel && b.wanted) sel.value = b.wanted;
+  document.body.dataset.backend = b.forward;
+}
+
 async function coreFacts() {
   const { version, build, threads, note } = engine.info;
   fact('version', version);
@@ -476,7 +494,7 @@ async function coreFacts() {
   fact('threads', String(threads));
   fact('coi', String(globalThis.crossOriginIsolated === true));
   $('core-note').textContent = note;
-  setBackend(build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread', 'ready', note);
+  showBackend({ forward: build, generate: build, threads, adapter: '', note: '' });
   const mm = await engine.call('matmulCheck', { m: 7, k: 13, n: 5 });
   fact('mm-shape', `(${mm.m}, ${mm.k}) · (${mm.n}, ${mm.k})ᵀ`);
   fact('mm-diff', mm.maxDiff.toExponential(2));
@@ -502,9 +520,20 @@ if (!state.stretch) {
 globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { return engine; } };
 
 try {
-  engine = await Engine.start();
+  engine = await Engine.start({ gpu: state.backend });
   await coreFacts();
   engine.on('error', ({ message }) => showMessage(message));
+  engine.on('backend', (b) => {
+    showBackend(b);
+    if (b.note) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
+    scheduleInspect(0);
+  });
+  $('backend-select').addEventListener('change', async (e) => {
+    state.backend = e.target.value;
+    writeHash(state);
+    showBackend(await engine.call('setBackend', { want: state.backend }));
+    scheduleInspect(0);
+  });
   try {
     await loadShipped();
   } catch (e) {

@@ -6,15 +6,45 @@ let core = null; // { wasm, build, threads, note }
 let model = null; // the wasm Model handle the playground works with
 let generation = 0; // bumped by `stop` and by each new `generate`, so an old loop ends itself
 
+// The WebGPU side of the model. The CPU model stays the source of truth (generation with its KV
+// cache, training, embeddings); with WebGPU on, the full-sequence forward behind the attention
+// maps and the next-character bars runs on the GPU with the weights resident there. Any GPU
+// failure (a lost device, a failed pipeline) drops back to the CPU for good and says why; the
+// model itself is never on the GPU alone, so nothing is lost.
+let gpuWanted = 'auto'; // 'auto' | 'webgpu' | 'cpu' (the reader's choice)
+let gpu = null; // a WebGpuGpt mirroring `model`, or null
+let gpuNote = ''; // why WebGPU is not in use, when it is not
+let gpuAdapter = ''; // the adapter's description while WebGPU is in use
+
 /** Posts an event to the page (for streamed results). */
 export function emit(event, data, transfer = []) {
   self.postMessage({ event, data }, transfer);
 }
 
 const handlers = {
-  async init({ prefer = 'auto' } = {}) {
+  async init({ prefer = 'auto', gpu: wantGpu = 'auto' } = {}) {
     core = await loadWasm({ prefer });
+    gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
     return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, note: core.note };
+  },
+
+  /** Which backend runs what, and why: { forward, generate, adapter, wanted, note }. */
+  backend() {
+    return backendStatus();
+  },
+
+  /** The reader's choice: 'auto' (WebGPU on a real GPU, else the CPU), 'webgpu' or 'cpu'. */
+  async setBackend({ want = 'auto' } = {}) {
+    gpuWanted = ['auto', 'webgpu', 'cpu'].includes(want) ? want : 'auto';
+    await syncGpu();
+    return backendStatus();
+  },
+
+  /** Destroys the GPU device, as a driver reset would: the next GPU call fails and the model falls back. */
+  loseGpuDevice() {
+    if (!gpu) return false;
+    gpu.destroy();
+    return true;
   },
 
   /**
@@ -82,12 +112,29 @@ const handlers = {
     return true;
   },
 
-  /** Attention (L, NH, T, T), next-character distribution and tokens for `text`. */
-  inspect({ text }) {
+  /** Attention (L, NH, T, T), next-character distribution and tokens for `text`, and the backend that computed them. */
+  async inspect({ text }) {
+    if (gpu) {
+      const m = model;
+      try {
+        const report = m.encodeForInspect(text);
+        const tokens = m.inspectedTokens();
+        const t = tokens.length;
+        const v = m.config().vocab_size;
+        const logits = await gpu.forward(tokens, 1, t);
+        const attention = await gpu.attention();
+        if (m === model && gpu) {
+          const probs = softmax(logits.subarray((t - 1) * v, t * v));
+          return transferable({ report, attention, probs, tokens, backend: 'webgpu' }, [attention.buffer, probs.buffer]);
+        }
+      } catch (e) {
+        dropGpu(e);
+      }
+    }
     const report = model.inspect(text);
     const attention = model.attentionView().slice();
     const probs = model.inspectProbs();
-    return transferable({ report, attention, probs, tokens: model.inspectedTokens() }, [attention.buffer, probs.buffer]);
+    return transferable({ report, attention, probs, tokens: model.inspectedTokens(), backend: core.build }, [attention.buffer, probs.buffer]);
   },
 
   /** The model's embeddings and derived views: wte, wpe, position similarity, PCA of wte. */
@@ -186,11 +233,109 @@ async function benchWebGpuMatmul(m, k, n, samples) {
     gflops: flops / med / 1e6, gflops_best: flops / ms[0] / 1e6, gflops_worst: flops / ms[ms.length - 1] / 1e6, calls_per_sample: 1 };
 }
 
-function setModel(next, name) {
+async function setModel(next, name) {
   generation++; // ends a generation running on the old model before it is freed
   model?.free();
   model = next;
-  return { name, ...model.config() };
+  releaseGpu();
+  await syncGpu();
+  return { name, ...model.config(), backend: backendStatus() };
+}
+
+/** { forward, generate, adapter, wanted, note }: what the page shows about the backends. */
+function backendStatus() {
+  const cpu = core ? core.build : 'none';
+  return { forward: gpu ? 'webgpu' : cpu, generate: cpu, threads: core?.threads ?? 0, adapter: gpuAdapter, wanted: gpuWanted, note: gpuNote };
+}
+
+/**
+ * Brings the GPU mirror in line with the reader's choice: creates it for the current model when
+ * WebGPU is wanted and usable ('auto' skips software adapters such as SwiftShader, which are
+ * slower than the CPU build), frees it when the CPU is wanted.
+ */
+async function syncGpu() {
+  if (gpuWanted === 'cpu') {
+    releaseGpu();
+    gpuNote = 'CPU chosen';
+    return;
+  }
+  if (gpu || !model) return;
+  if (!core.wasm.WebGpuGpt || !globalThis.navigator?.gpu) {
+    gpuNote = 'this browser has no WebGPU';
+    return;
+  }
+  let adapter = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    adapter = null;
+  }
+  if (!adapter) {
+    gpuNote = 'WebGPU gave no adapter (no usable GPU)';
+    return;
+  }
+  const info = adapter.info ?? {};
+  const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(described);
+  if (software && gpuWanted === 'auto') {
+    gpuNote = `only a software adapter (${described}): the CPU is faster`;
+    return;
+  }
+  const m = model;
+  try {
+    const created = await core.wasm.WebGpuGpt.create(m.paramsView().slice(), m.config(), 1);
+    if (m !== model || gpuWanted === 'cpu') {
+      created.free();
+      return;
+    }
+    gpu = created;
+    gpuAdapter = String(gpu.adapter || described);
+    gpuNote = '';
+  } catch (e) {
+    gpuNote = `WebGPU could not start (${e?.message ?? e}); using the CPU`;
+  }
+}
+
+/** Frees the GPU mirror (a new model, or the CPU chosen). */
+function releaseGpu() {
+  if (!gpu) return;
+  try {
+    gpu.destroy();
+  } catch (e) {
+    // already gone
+  }
+  gpu.free();
+  gpu = null;
+  gpuAdapter = '';
+}
+
+/** After a GPU failure: back to the CPU for good, and the page is told why. */
+function dropGpu(err) {
+  const lost = gpu?.lostReason;
+  const msg = String(err?.message ?? err);
+  gpuNote = lost != null || /device lost/i.test(msg)
+    ? `the WebGPU device was lost (${lost || msg}); back on the CPU`
+    : `WebGPU failed (${msg}); back on the CPU`;
+  gpuWanted = 'cpu'; // not retried on the next call; choosing WebGPU again tries a new device
+  try {
+    gpu?.free();
+  } catch (e) {
+    // freeing a lost device's handle cannot fail usefully
+  }
+  gpu = null;
+  gpuAdapter = '';
+  emit('backend', backendStatus());
+}
+
+/** Softmax of one row of logits, in f64 (the CPU path's probabilities come from the core). */
+function softmax(logits) {
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  for (let i = 0; i < logits.length; i++) out[i] = Math.exp(logits[i] - max) / sum;
+  return out;
 }
 
 // Marks a result's buffers to be moved, not copied, to the page.
