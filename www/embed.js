@@ -29,6 +29,19 @@
 //     prompt, length (characters, default 200), temperature (default 0.8), seed (a number: the
 //     same text each time), model (as above)
 //
+//   <glassgpt-train preset="tiny" steps="600"></glassgpt-train>
+//     Trains a GPT from scratch in the reader's browser: Start / Pause / Reset, the loss curve
+//     (batch loss, moving average, train and validation evaluations), step, tokens/s, and a sample
+//     from the model as it learns. Runs in the shared worker, yielding between slices of steps.
+//     preset  "tiny" (2 layers, C = 64, T = 32: validation loss near 2.0 in about a minute) or
+//             "small" (the shipped model's shape; slow without threads)
+//     steps   optional, overrides the preset's steps (1…100000)
+//     text    optional inline training text (at least a few hundred characters); default the
+//             bundled Shakespeare corpus, or `src`
+//     src     URL of a plain-text file to train on (relative to the page, same origin or CORS)
+//     prompt  where samples start (default a newline)
+//     autostart  "true" starts training when the widget is first visible
+//
 // Every element renders in its own shadow root with its own stylesheet, so the host page's CSS
 // cannot reach in and glassgpt's cannot reach out; each is a block as wide as its container.
 // Every URL (the wasm builds, the worker, the model, the stylesheet) is resolved against this
@@ -42,6 +55,8 @@
 import { Engine } from './js/engine.js';
 import { AttentionView } from './js/widgets/attention.js';
 import { PositionsView } from './js/widgets/positions.js';
+import { LossChart } from './js/widgets/loss-chart.js';
+import { PRESETS } from './js/train-presets.js';
 
 const BASE = new URL('./', import.meta.url);
 const here = (path) => new URL(path, BASE).href;
@@ -139,6 +154,9 @@ const EMBED_CSS = `
 .gg-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .gg-row input[type="text"] { flex: 1 1 200px; font: 14px var(--mono); padding: 4px 6px; border: 1px solid #c7ccd6; border-radius: 6px; }
 .gg-row button, .gg-row select { font: 14px var(--sans); padding: 4px 10px; border-radius: 6px; border: 1px solid #c7ccd6; background: var(--card); color: var(--ink); }
+.gg-train-stats { display: flex; flex-wrap: wrap; gap: 2px 14px; font: 13px var(--mono); color: var(--muted); margin: 8px 0 4px; }
+.gg-train-stats b { color: var(--ink); font-weight: 600; }
+.gg-chart { min-height: 160px; }
 .gg-row button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
 `;
 
@@ -411,11 +429,173 @@ class PlaygroundElement extends GlassElement {
   }
 }
 
+// ---- <glassgpt-train> -----------------------------------------------------------------------------
+
+class TrainElement extends GlassElement {
+  static caption = 'training a GPT from scratch, in your browser';
+  static page = 'train.html';
+  static observedAttributes = ['preset', 'steps', 'text', 'src', 'prompt'];
+
+  build(body) {
+    const row = this.el('div', 'gg-row');
+    this.startBtn = this.el('button', 'primary', 'Start training');
+    this.pauseBtn = this.el('button', '', 'Pause');
+    this.resetBtn = this.el('button', '', 'Reset');
+    this.pauseBtn.disabled = this.resetBtn.disabled = true;
+    row.append(this.startBtn, this.pauseBtn, this.resetBtn);
+    this.stats = this.el('div', 'gg-train-stats');
+    this.stats.setAttribute('aria-live', 'off');
+    this.chartBox = this.el('div', 'gg-chart');
+    this.chartBox.setAttribute('role', 'img');
+    this.chartBox.setAttribute('aria-label', 'Training and validation loss against step');
+    this.sampleEl = this.el('pre', 'gg-out');
+    this.sampleEl.textContent = 'Samples from the model appear here as it learns.';
+    body.append(row, this.stats, this.chartBox, this.sampleEl);
+    this.chart = new LossChart(this.chartBox);
+    this.state = 'idle'; // idle | running | paused | done
+    this.startBtn.addEventListener('click', () => this.start().catch((e) => this.fail(e)));
+    this.pauseBtn.addEventListener('click', () => this.pause().catch((e) => this.fail(e)));
+    this.resetBtn.addEventListener('click', () => this.reset().catch((e) => this.fail(e)));
+  }
+
+  /** The run's options: the preset, with `steps` if given. */
+  options() {
+    const name = this.getAttribute('preset') || 'tiny';
+    const preset = PRESETS[name];
+    if (!preset) throw new Error(`preset: "${name}" is not one of ${Object.keys(PRESETS).join(', ')}`);
+    const steps = this.num('steps', preset.steps, 1, 100000);
+    return { ...preset, steps, warmup_steps: Math.min(preset.warmup_steps, Math.max(0, steps - 1)) };
+  }
+
+  async refresh() {
+    const o = this.options(); // a bad preset is reported now, not on Start
+    this.showStats({ step: 0, steps: o.steps });
+    if (this.state !== 'idle') return;
+    this.status(`${o.n_layer} layers, ${o.n_head} heads, C = ${o.n_embd}, context ${o.block_size}; ${o.steps.toLocaleString('en-US')} steps of ${o.batch_size} sequences.`);
+    if (this.getAttribute('autostart') === 'true' && !this.autostarted) {
+      this.autostarted = true;
+      const io = new IntersectionObserver((entries) => {
+        if (entries.some((x) => x.isIntersecting)) {
+          io.disconnect();
+          this.start().catch((e) => this.fail(e));
+        }
+      });
+      io.observe(this);
+    }
+  }
+
+  showStats(d) {
+    const cells = [
+      ['step', `${(d.step ?? 0).toLocaleString('en-US')} / ${(d.steps ?? 0).toLocaleString('en-US')}`],
+      ['loss', d.loss != null ? d.loss.toFixed(3) : '–'],
+      ['val', this.lastVal != null ? this.lastVal.toFixed(3) : '–'],
+      ['tokens/s', d.tokensPerSec ? Math.round(d.tokensPerSec).toLocaleString('en-US') : '–'],
+    ];
+    this.stats.replaceChildren(...cells.map(([k, v]) => {
+      const span = this.el('span', '', `${k} `);
+      span.dataset.stat = k;
+      span.append(this.el('b', '', v));
+      return span;
+    }));
+  }
+
+  /** The training text goes to the worker: inline, fetched from `src`, or the bundled corpus. */
+  async loadText(e) {
+    const inline = this.getAttribute('text');
+    if (inline) return e.call('trainSetText', { text: inline });
+    const src = this.getAttribute('src');
+    return e.call('trainFetchText', { url: src ? new URL(src, document.baseURI).href : here('data/shakespeare.txt'), previewChars: 0 });
+  }
+
+  async start() {
+    if (this.state === 'running') return;
+    if (this.state === 'paused') {
+      const e = await engine();
+      await e.call('trainResume');
+      return this.setState('running');
+    }
+    const e = await engine();
+    const options = this.options();
+    this.startBtn.disabled = true;
+    this.status('reading the text…');
+    const stats = await this.loadText(e);
+    this.listen(e);
+    this.chart.reset(options.steps);
+    this.lastVal = null;
+    this.ema = null;
+    await e.call('trainStart', { options, live: { prompt: this.getAttribute('prompt') ?? '\n', sampleLength: 160, evalEvery: Math.max(25, Math.round(options.steps / 16)), sampleEvery: Math.max(50, Math.round(options.steps / 8)), snapshotEvery: 1e9 } });
+    this.status(`training on ${stats.chars.toLocaleString('en-US')} characters (${stats.vocab_size} distinct), in a worker: this page stays responsive.`);
+    this.setState('running');
+  }
+
+  /** Subscribes to the worker's training events once. Another widget's run would be dropped by trainStart. */
+  listen(e) {
+    if (this.offs) return;
+    this.offs = [
+      e.on('trainProgress', (d) => {
+        this.chart.addSteps(d.step - d.losses.length, d.losses);
+        for (const l of d.losses) this.ema = this.ema == null ? l : this.ema + 0.1 * (l - this.ema);
+        this.showStats({ ...d, loss: this.ema });
+        this.dataset.step = String(d.step);
+      }),
+      e.on('trainEval', (d) => {
+        this.chart.addEval(d);
+        this.lastVal = d.val;
+        this.dataset.val = String(d.val);
+      }),
+      e.on('trainSample', (s) => {
+        this.sampleEl.replaceChildren(this.el('b', '', `step ${s.step}: `), document.createTextNode(s.text));
+      }),
+      e.on('trainState', (s) => {
+        if (s.state === 'done' || s.state === 'error') this.setState(s.state);
+        if (s.state === 'error') this.status(`Training stopped: ${s.reason}`, 'error');
+      }),
+      e.on('trainDone', () => {
+        this.setState('done');
+        this.status(`done: validation loss ${this.lastVal?.toFixed(3) ?? '–'}. Open the Train page for the full view, checkpoints and the attention as it learns.`);
+      }),
+    ];
+  }
+
+  async pause() {
+    if (this.state !== 'running') return;
+    const e = await engine();
+    await e.call('trainPause');
+    this.setState('paused');
+  }
+
+  async reset() {
+    const e = await engine();
+    await e.call('trainReset');
+    this.chart.reset(this.options().steps);
+    this.lastVal = null;
+    this.ema = null;
+    this.sampleEl.textContent = 'Samples from the model appear here as it learns.';
+    this.setState('idle');
+    await this.refresh();
+  }
+
+  setState(state) {
+    this.state = state;
+    this.dataset.state = state;
+    this.startBtn.disabled = state === 'running' || state === 'done';
+    this.startBtn.textContent = state === 'paused' ? 'Resume' : 'Start training';
+    this.pauseBtn.disabled = state !== 'running';
+    this.resetBtn.disabled = state === 'idle';
+  }
+
+  fail(e) {
+    this.startBtn.disabled = false;
+    this.status(`Could not train: ${e.message ?? e}`, 'error');
+  }
+}
+
 for (const [name, cls] of [
   ['glassgpt-attention', AttentionElement],
   ['glassgpt-posenc', PosencElement],
   ['glassgpt-calculator', CalculatorElement],
   ['glassgpt-playground', PlaygroundElement],
+  ['glassgpt-train', TrainElement],
 ]) {
   if (!customElements.get(name)) customElements.define(name, cls);
 }

@@ -129,12 +129,63 @@ test('a blog on another origin embeds two widgets by script tag and one page by 
   }
 });
 
+test('<glassgpt-train> on another origin trains in the shared worker: start, pause, resume, done, and the loss falls', async () => {
+  const glass = SITE_NOCOI;
+  const hostHtml = `<!doctype html><html><head><meta charset="utf-8"><title>A blog</title><link rel="icon" href="data:,">
+    <style>* { color: red !important; font-size: 40px !important } svg { display: none !important }</style>
+    <script type="module" src="${glass}embed.js"></script></head>
+    <body><h1>Train a GPT</h1>
+    <glassgpt-train id="t1" preset="tiny" steps="300" prompt="ROMEO:"></glassgpt-train>
+    <glassgpt-playground id="g1" prompt="JULIET:" length="30" seed="5"></glassgpt-playground>
+    </body></html>`;
+  const host = await serve((p) => (p === '/' ? { body: hostHtml, type: TYPES.html } : null));
+  try {
+    const { page, context, problems } = await openPage(host.url, [host.url, glass]);
+    await page.waitForFunction(() => ['t1', 'g1'].every((id) => document.getElementById(id).dataset.ready === 'true'), null, { timeout: 90000 });
+    const root = (sel) => `document.getElementById('t1').shadowRoot.querySelector(${JSON.stringify(sel)})`;
+    const click = (label) => page.evaluate((l) => [...document.getElementById('t1').shadowRoot.querySelectorAll('button')].find((b) => b.textContent === l).click(), label);
+    await click('Start training');
+    await page.waitForFunction(() => document.getElementById('t1').dataset.val !== undefined, null, { timeout: 60000 });
+    const firstVal = Number(await page.evaluate(() => document.getElementById('t1').dataset.val));
+    await page.waitForFunction(() => Number(document.getElementById('t1').dataset.step) >= 30, null, { timeout: 60000 });
+    await click('Pause');
+    await page.waitForFunction(() => document.getElementById('t1').dataset.state === 'paused');
+    const pausedAt = Number(await page.evaluate(() => document.getElementById('t1').dataset.step));
+    await page.waitForTimeout(600);
+    assert.equal(Number(await page.evaluate(() => document.getElementById('t1').dataset.step)), pausedAt, 'a paused run takes no steps');
+    // The playground widget shares the worker: it generates while the run is paused.
+    await page.evaluate(() => document.getElementById('g1').shadowRoot.querySelector('button.primary').click());
+    await page.waitForFunction(() => Number(document.getElementById('g1').dataset.generated) > 0, null, { timeout: 60000 });
+    await click('Resume');
+    await page.waitForFunction(() => document.getElementById('t1').dataset.state === 'done', null, { timeout: 120000 });
+    const f = await page.evaluate(`({
+      step: Number(document.getElementById('t1').dataset.step), val: Number(document.getElementById('t1').dataset.val),
+      paths: ${root('svg')} ? ${root('svg')}.querySelectorAll('path, polyline, circle').length : 0,
+      svgShown: ${root('svg')} ? getComputedStyle(${root('svg')}).display !== 'none' : false,
+      sample: ${root('.gg-out')}.textContent, status: ${root('.gg-status')}.textContent,
+      color: getComputedStyle(${root('.gg-title')}).color, stats: { ...window.glassgptEmbed },
+    })`);
+    console.log(`<glassgpt-train>: validation loss ${firstVal.toFixed(3)} at step 0, ${f.val.toFixed(3)} at step ${f.step}; ${f.status}`);
+    assert.equal(f.step, 300);
+    assert.ok(firstVal > 3.5 && f.val < firstVal - 1.0, `the validation loss fell: ${firstVal} -> ${f.val}`);
+    assert.ok(f.paths > 3 && f.svgShown, `the loss chart is drawn and the host's svg rule does not reach it (${f.paths} marks)`);
+    assert.match(f.sample, /^step \d+: /);
+    assert.notEqual(f.color, 'rgb(255, 0, 0)');
+    assert.equal(f.stats.workers, 1, 'one worker for both widgets');
+    await screenshot(page, 'embed-train');
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    await host.close();
+  }
+});
+
 test("glassgpt's own embed guide renders every widget under its CSP", async () => {
   const { page, context, problems } = await openPage(`${SITE}embed.html`, [SITE]);
-  await page.waitForFunction(() => [...document.querySelectorAll('glassgpt-attention, glassgpt-posenc, glassgpt-calculator, glassgpt-playground')]
+  await page.waitForFunction(() => [...document.querySelectorAll('glassgpt-attention, glassgpt-posenc, glassgpt-calculator, glassgpt-playground, glassgpt-train')]
     .every((e) => e.dataset.ready), null, { timeout: 90000 });
-  const states = await page.$$eval('glassgpt-attention, glassgpt-posenc, glassgpt-calculator, glassgpt-playground', (els) => els.map((e) => `${e.localName}:${e.dataset.ready}`));
-  assert.deepEqual(states, ['glassgpt-attention:true', 'glassgpt-posenc:true', 'glassgpt-calculator:true', 'glassgpt-playground:true']);
+  const states = await page.$$eval('glassgpt-attention, glassgpt-posenc, glassgpt-calculator, glassgpt-playground, glassgpt-train', (els) => els.map((e) => `${e.localName}:${e.dataset.ready}`));
+  assert.deepEqual(states, ['glassgpt-attention:true', 'glassgpt-posenc:true', 'glassgpt-calculator:true', 'glassgpt-playground:true', 'glassgpt-train:true']);
   const tiles = await page.evaluate(() => [...document.querySelector('glassgpt-calculator').shadowRoot.querySelectorAll('[data-tile]')].map((t) => t.textContent));
   assert.ok(tiles.length >= 4 && tiles[0].includes('FLOP'), tiles.join(' | '));
   // The generate box writes text.

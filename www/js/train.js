@@ -5,6 +5,7 @@
 import { renderChrome, setBackend, showMessage, clearMessage } from './site.js';
 import { Engine } from './engine.js';
 import { LossChart } from './widgets/loss-chart.js';
+import { PRESETS } from './train-presets.js';
 import { AttentionGrid } from './widgets/attention-grid.js';
 import { NextChars } from './widgets/next-chars.js';
 import { renderTextStats, fmtBytes } from './widgets/vocab-view.js';
@@ -18,17 +19,6 @@ renderChrome('train');
 const TRAINED_KEY = 'glassgpt.trainedModel';
 const CORPUS_URL = new URL('data/shakespeare.txt', location.href).href;
 
-/** Presets: the shape and the schedule. "tiny" is the one the one-minute target is stated for. */
-const PRESETS = {
-  tiny: {
-    n_layer: 2, n_head: 4, n_embd: 64, block_size: 32, pos_encoding: 'learned',
-    batch_size: 32, steps: 800, lr: 1e-2, min_lr: 1e-3, warmup_steps: 50, schedule: 'cosine', seed: 1337,
-  },
-  small: {
-    n_layer: 4, n_head: 4, n_embd: 128, block_size: 128, pos_encoding: 'learned',
-    batch_size: 32, steps: 3000, lr: 1e-3, min_lr: 1e-4, warmup_steps: 100, schedule: 'cosine', seed: 1337,
-  },
-};
 const PRESET_NOTES = {
   tiny: 'Two layers of 64 channels reading 32 characters, at a high learning rate: on Shakespeare its validation loss passes 2.0 after about 700 steps (0.7M characters), a minute or so on one core.',
   small: 'The shape of the playground’s model (4 layers, 4 heads, 128 channels, 128 characters): minutes to tens of minutes here.',
