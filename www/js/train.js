@@ -671,6 +671,10 @@ try {
   const { build, threads, note } = ui.engine.info;
   ui.limits = await ui.engine.call('trainLimits');
   setBackend(`${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'} · ${ui.limits.kernels} kernels`, 'ready', note);
+  $('#train-backend').textContent = `Training runs on the CPU: the ${ui.limits.kernels} kernels of the ${build} build`
+    + `${build === 'threads' ? `, ${threads} workers` : ''}${note ? ` (${note})` : ''}. WebGPU is not used for training yet: `
+    + 'the GPU side has the forward pass (the playground uses it for its attention maps) but not the backward kernels '
+    + 'of LayerNorm, attention and GELU, nor AdamW.';
   $('[data-limit="text"]').textContent = fmtBytes(ui.limits.max_text_bytes);
   readHash();
   const p = matchingPreset();
