@@ -55,6 +55,8 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 fn the_wasm_build_uses_the_simd128_kernel() {
     assert_eq!(Simd.name(), "simd128");
     assert!(Simd.isa().starts_with("wasm simd128"), "{}", Simd.isa());
+    // The relaxed-SIMD build (`-C target-feature=+relaxed-simd`) fuses its multiply-adds.
+    assert_eq!(Simd.isa().contains("relaxed madd"), cfg!(target_feature = "relaxed-simd"), "{}", Simd.isa());
     assert_eq!(kernels::best().name(), "simd128");
 }
 

@@ -9,7 +9,7 @@
 // coi-serviceworker technique: registered as `sw.js?coi=1` (a page opened with `?coi=1`, see
 // js/site.js), it adds COOP/COEP to every response, so the page reloads cross-origin isolated
 // and the threaded build runs. Off by default.
-const VERSION = 'glassgpt-v1';
+const VERSION = 'glassgpt-v2';
 const COI = new URL(self.location.href).searchParams.get('coi') === '1';
 
 const SHELL = [
@@ -21,6 +21,7 @@ const SHELL = [
     'loss-chart', 'matrix', 'memory-chart', 'next-chars', 'nextchar', 'positions', 'scatter', 'svg', 'vocab-view']
     .map((w) => `js/widgets/${w}.js`),
   'pkg/glassgpt.js', 'pkg/glassgpt_bg.wasm', 'pkg-threads/glassgpt.js', 'pkg-threads/glassgpt_bg.wasm',
+  'pkg-relaxed/glassgpt.js', 'pkg-relaxed/glassgpt_bg.wasm', 'pkg-threads-relaxed/glassgpt.js', 'pkg-threads-relaxed/glassgpt_bg.wasm',
   'models/shakespeare.safetensors',
 ];
 

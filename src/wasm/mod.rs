@@ -38,6 +38,13 @@ pub fn build_kind() -> String {
     if cfg!(feature = "threads") { "threads" } else { "simd128" }.to_string()
 }
 
+/// The instruction set of this build's matmul micro-kernel: "wasm simd128", or
+/// "wasm simd128 + relaxed madd" in the relaxed-SIMD builds.
+#[wasm_bindgen(js_name = kernelIsa)]
+pub fn kernel_isa() -> String {
+    crate::kernels::simd::Simd.isa().to_string()
+}
+
 /// `inp (M, K) · weight (N, K)ᵀ` on this build's kernels, returned as a new Float32Array (M, N).
 /// A small entry point for checking the kernels from JS.
 #[wasm_bindgen]

@@ -1,5 +1,5 @@
 // The browser benchmark: opens glassgpt's bench page (single thread on the non-isolated server,
-// threads on the isolated one) and the TensorFlow.js WASM peer in the same headless Chromium,
+// threads on the isolated one; each with and without relaxed SIMD) and the TensorFlow.js WASM peer in the same headless Chromium,
 // and prints one table with the ratio. Run it through `cargo xtask bench`.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -30,8 +30,11 @@ async function run(url, timeoutMs = 600000) {
 
 const report = { chromium: version, date: new Date().toISOString(), runs: {} };
 if (want('peer')) report.runs.peer = await run(`${SITE_NOCOI}peer/peer.html`);
-if (want('simd128')) report.runs.simd128 = await run(`${SITE_NOCOI}bench.html#auto=1`);
-if (want('threads')) report.runs.threads = await run(`${SITE}bench.html#auto=1`);
+// Each build: plain simd128 and, where Chromium has relaxed SIMD, the fused-multiply-add flavour.
+if (want('simd128')) report.runs.simd128 = await run(`${SITE_NOCOI}bench.html#auto=1&relaxed=0`);
+if (want('relaxed')) report.runs.relaxed = await run(`${SITE_NOCOI}bench.html#auto=1`);
+if (want('threads')) report.runs.threads = await run(`${SITE}bench.html#auto=1&relaxed=0`);
+if (want('threads-relaxed')) report.runs['threads-relaxed'] = await run(`${SITE}bench.html#auto=1`);
 await browser.close();
 
 fs.writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(report, null, 2));

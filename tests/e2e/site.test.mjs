@@ -23,7 +23,8 @@ test('cross-origin isolated: the threaded build loads and the matmul agrees', as
   assert.deepEqual(problems, []);
   assert.match(facts.version, /^\d+\.\d+\.\d+$/);
   assert.equal(facts.coi, 'true');
-  assert.equal(facts.build, 'threads');
+  // Chromium has relaxed SIMD, so the relaxed flavour of the threaded build is the one loaded.
+  assert.equal(facts.build, 'threads (kernel: wasm simd128 + relaxed madd)');
   assert.ok(Number(facts.threads) >= 1, `threads = ${facts.threads}`);
   assert.match(pill, /^threads/);
   assert.equal(facts['mm-verdict'], 'agrees');
@@ -34,8 +35,25 @@ test('not isolated: the single-thread SIMD build loads instead', async () => {
   const { facts, pill, problems } = await loadIndex(SITE_NOCOI, 'index-simd');
   assert.deepEqual(problems, []);
   assert.equal(facts.coi, 'false');
-  assert.equal(facts.build, 'simd128');
+  assert.equal(facts.build, 'simd128 (kernel: wasm simd128 + relaxed madd)');
   assert.equal(facts.threads, '1');
   assert.match(pill, /^simd128/);
   assert.equal(facts['mm-verdict'], 'agrees');
+});
+
+test('relaxed SIMD can be turned off: the plain simd128 build loads and agrees too', async () => {
+  const { page, context, problems } = await open(browser, `${SITE_NOCOI}bench.html#relaxed=0`);
+  await page.waitForFunction(() => /kernel/.test(document.querySelector('[data-fact="build"]')?.textContent ?? ''), null, { timeout: 30000 });
+  const build = await page.textContent('[data-fact="build"]');
+  assert.match(build, /^simd128 \(1 thread; kernel wasm simd128\)$/);
+  const check = await page.evaluate(async () => {
+    const { Engine } = await import('./js/engine.js');
+    const e = await Engine.start({ relaxed: 'off' });
+    const r = await e.call('matmulCheck', { m: 65, k: 129, n: 31 });
+    e.terminate();
+    return r;
+  });
+  assert.ok(check.maxDiff < 1e-4, `plain simd128 matmul vs JS: ${check.maxDiff}`);
+  assert.deepEqual(problems, []);
+  await context.close();
 });

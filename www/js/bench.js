@@ -26,12 +26,13 @@ const fmt = (x, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
 let engine;
 let backends;
 try {
-  engine = await Engine.start();
+  // `#relaxed=0` measures the plain simd128 kernels where relaxed SIMD is available.
+  engine = await Engine.start({ relaxed: /(^#|&)relaxed=0/.test(location.hash) ? 'off' : 'auto' });
   backends = await engine.call('backends');
-  fact('build', `${backends.build} (${backends.threads} thread${backends.threads > 1 ? 's' : ''})`);
+  fact('build', `${backends.build}${backends.relaxed ? ' + relaxed SIMD' : ''} (${backends.threads} thread${backends.threads > 1 ? 's' : ''}; kernel ${engine.info.isa})`);
   fact('cpu', backends.cpu.join(', '));
   fact('webgpu', backends.webgpu ?? 'no adapter in this browser');
-  setBackend(backends.build === 'threads' ? `threads · ${backends.threads} workers` : 'simd128 · 1 thread', 'ready');
+  setBackend(`${backends.build === 'threads' ? `threads · ${backends.threads} workers` : 'simd128 · 1 thread'}${backends.relaxed ? ' · relaxed' : ''}`, 'ready');
   $('run').addEventListener('click', () => run());
   if (/(^#|&)auto=1/.test(location.hash)) run();
 } catch (e) {
@@ -42,7 +43,7 @@ try {
 async function run() {
   $('run').disabled = true;
   const cols = [...backends.cpu, ...(backends.webgpu ? ['webgpu'] : [])];
-  const result = { build: backends.build, threads: backends.threads, webgpu: backends.webgpu, userAgent: navigator.userAgent, matmul: [], model: [] };
+  const result = { build: backends.build, threads: backends.threads, relaxed: backends.relaxed, isa: engine.info.isa, webgpu: backends.webgpu, userAgent: navigator.userAgent, matmul: [], model: [] };
   const head = $('mm-table').tHead;
   head.innerHTML = `<tr><th>shape (M × K × N)</th><th>op</th>${cols.map((c) => `<th>${c}</th>`).join('')}</tr>`;
   const body = $('mm-table').tBodies[0];

@@ -475,7 +475,7 @@ function fact(name, text, cls) {
 /** The backend pill and facts: which backend computes the maps and which generates, and why. */
 function showBackend(b) {
   const { note } = engine.info;
-  const cpu = b.generate === 'threads' ? `threads · ${b.threads} workers` : 'simd128 · 1 thread';
+  const cpu = `${b.generate === 'threads' ? `threads · ${b.threads} workers` : 'simd128 · 1 thread'}${engine.info.relaxed ? ' · relaxed' : ''}`;
   setBackend(b.forward === 'webgpu' ? `WebGPU + ${cpu}` : cpu, 'ready', [note, b.note].filter(Boolean).join('; '));
   fact('forward', b.forward === 'webgpu' ? `WebGPU (${b.adapter})` : `CPU, ${cpu}`);
   fact('generate', `CPU, ${cpu}`);
@@ -490,7 +490,7 @@ function showBackend(b) {
 async function coreFacts() {
   const { version, build, threads, note } = engine.info;
   fact('version', version);
-  fact('build', build);
+  fact('build', `${build} (kernel: ${engine.info.isa})`);
   fact('threads', String(threads));
   fact('coi', String(globalThis.crossOriginIsolated === true));
   $('core-note').textContent = note;

@@ -22,10 +22,10 @@ export function emit(event, data, transfer = []) {
 }
 
 const handlers = {
-  async init({ prefer = 'auto', gpu: wantGpu = 'auto' } = {}) {
-    core = await loadWasm({ prefer });
+  async init({ prefer = 'auto', relaxed = 'auto', gpu: wantGpu = 'auto' } = {}) {
+    core = await loadWasm({ prefer, relaxed });
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
-    return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, note: core.note };
+    return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note };
   },
 
   /** Which backend runs what, and why: { forward, generate, adapter, wanted, note }. */
@@ -175,7 +175,7 @@ const handlers = {
         webgpu = null;
       }
     }
-    return { build: core.build, threads: core.threads, cpu, webgpu };
+    return { build: core.build, threads: core.threads, relaxed: core.relaxed, cpu, webgpu };
   },
 
   /** One benchmark measurement; `kind` picks the wasm function (see src/wasm/bench.rs). */

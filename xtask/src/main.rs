@@ -1,7 +1,8 @@
 //! glassgpt's developer commands (the xtask pattern: `cargo xtask <command>`).
 //!
 //! - `setup`: installs what is missing, and only that (idempotent; fast when all is there).
-//! - `build`: the two wasm packages, `pkg/` (SIMD, one thread) and `pkg-threads/` (SIMD + rayon).
+//! - `build`: the four wasm packages: `pkg/` (SIMD, one thread), `pkg-relaxed/` (plus relaxed-SIMD
+//!   fused multiply-adds), `pkg-threads/` (SIMD + rayon) and `pkg-threads-relaxed/`.
 //! - `serve [--port N] [--dist] [--no-isolation]`: setup, build, then serve the site with the
 //!   cross-origin isolation headers that the threaded build needs.
 //! - `test`: setup (plus the browser), then every test: native, browser unit tests, end-to-end.
@@ -18,6 +19,10 @@ use std::time::Instant;
 
 /// The pinned nightly for the threaded build (-Z build-std), as verified in TOOLCHAIN.md.
 pub const NIGHTLY: &str = "nightly-2026-05-20";
+
+/// The rustflags of the single-thread builds, as `.cargo/config.toml` gives them (the relaxed
+/// build sets RUSTFLAGS, which replaces that file's flags).
+const SIMD_RUSTFLAGS: &str = "-C target-feature=+simd128 --cfg=web_sys_unstable_apis";
 
 /// The rustflags of the threaded build. They replace `.cargo/config.toml`'s wasm32 flags, so they
 /// repeat simd128 and the WebGPU cfg. The linker args export what wasm-bindgen-rayon needs.
@@ -45,7 +50,7 @@ fn main() -> ExitCode {
         Some("dist") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| dist(&root).map(|_| ())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128) and pkg-threads/ (simd128 + threads)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  bench [peer|simd128|threads]...\n                        browser benchmark: glassgpt's bench page and the TensorFlow.js WASM peer in headless Chromium\n  dist                  write a self-contained static site to dist/"
+                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128), pkg-relaxed/ (+ relaxed SIMD), pkg-threads/ (+ threads), pkg-threads-relaxed/\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  bench [peer|simd128|relaxed|threads|threads-relaxed]...\n                        browser benchmark: glassgpt's bench page and the TensorFlow.js WASM peer in headless Chromium\n  dist                  write a self-contained static site to dist/"
             );
             return ExitCode::from(2);
         }
@@ -117,10 +122,15 @@ fn newest_source(root: &Path) -> std::time::SystemTime {
     newest
 }
 
-/// Builds both wasm packages unless they are newer than every source file.
+/// The wasm builds: output folder, threaded, relaxed SIMD. `load.js` picks one per page: threads
+/// where the page is cross-origin isolated, relaxed SIMD where the engine validates it.
+pub const BUILDS: [(&str, bool, bool); 4] =
+    [("pkg", false, false), ("pkg-relaxed", false, true), ("pkg-threads", true, false), ("pkg-threads-relaxed", true, true)];
+
+/// Builds every wasm package unless it is newer than every source file.
 fn build(root: &Path) -> Result<(), String> {
     let newest = newest_source(root);
-    for (out, threads) in [("pkg", false), ("pkg-threads", true)] {
+    for (out, threads, relaxed) in BUILDS {
         let stamp = root.join(out).join(".built");
         let fresh = std::fs::metadata(&stamp).and_then(|m| m.modified()).map(|t| t >= newest).unwrap_or(false);
         if fresh {
@@ -130,12 +140,22 @@ fn build(root: &Path) -> Result<(), String> {
         let t0 = Instant::now();
         let mut cmd = Command::new("wasm-pack");
         cmd.env("PATH", tool_path(root)).args(["build", "--target", "web", "--release", "--no-pack", "--out-dir", out]);
+        // Each flag set keeps its own target folder, so switching between them rebuilds nothing.
+        cmd.env("CARGO_TARGET_DIR", root.join("target").join(match (threads, relaxed) {
+            (false, false) => ".",
+            (false, true) => "relaxed",
+            (true, false) => "threads",
+            (true, true) => "threads-relaxed",
+        }));
+        let relaxed_flag = if relaxed { " -C target-feature=+relaxed-simd" } else { "" };
         if threads {
             cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
-                .env("RUSTFLAGS", THREADS_RUSTFLAGS)
-                .env("CARGO_TARGET_DIR", root.join("target/threads"))
+                .env("RUSTFLAGS", format!("{THREADS_RUSTFLAGS}{relaxed_flag}"))
                 .args(["--", "--features", "threads,webgpu", "-Z", "build-std=panic_abort,std"]);
         } else {
+            if relaxed {
+                cmd.env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS}{relaxed_flag}"));
+            }
             cmd.args(["--", "--features", "webgpu"]);
         }
         run(&mut cmd)?;
@@ -146,6 +166,9 @@ fn build(root: &Path) -> Result<(), String> {
             // Shared memory and atomics: binaryen reads the features from the target_features
             // section rustc writes, but say so plainly for the threaded module.
             opt.args(["--enable-threads", "--enable-bulk-memory"]);
+        }
+        if relaxed {
+            opt.arg("--enable-relaxed-simd");
         }
         run(&mut opt)?;
         std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
@@ -161,7 +184,7 @@ fn dist(root: &Path) -> Result<PathBuf, String> {
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     copy_dir(&root.join("www"), &dist)?;
-    for pkg in ["pkg", "pkg-threads"] {
+    for (pkg, _, _) in BUILDS {
         copy_dir(&root.join(pkg), &dist.join(pkg))?;
     }
     eprintln!("wrote {}", dist.display());
@@ -211,7 +234,7 @@ fn serve(root: &Path, args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (choose another with --port N)"))?;
     println!(
         "glassgpt: serving {} on http://127.0.0.1:{port}/ ({}); Ctrl-C stops it",
-        if use_dist { "dist/" } else { "www/ + pkg/ + pkg-threads/" },
+        if use_dist { "dist/" } else { "www/ + the pkg*/ builds" },
         if isolation { "cross-origin isolated" } else { "not cross-origin isolated" }
     );
     server::serve(listener, site, isolation);
@@ -238,6 +261,13 @@ fn test(root: &Path) -> Result<(), String> {
         wasm_test.args(["--test", &name]);
     }
     step("browser unit tests (wasm-pack test --headless --chrome)", &mut wasm_test);
+    // The relaxed-SIMD kernels against the scalar reference, in the same browser.
+    let mut relaxed_test = Command::new("wasm-pack");
+    relaxed_test
+        .env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS} -C target-feature=+relaxed-simd"))
+        .env("CARGO_TARGET_DIR", root.join("target/relaxed"))
+        .args(["test", "--headless", "--chrome", "--test", "web_kernels"]);
+    step("browser kernel tests, relaxed-SIMD build (wasm-pack test --test web_kernels)", &mut relaxed_test);
     eprintln!("\n=== wasm builds");
     if let Err(e) = build(root) {
         failures.push(format!("wasm build: {e}"));
