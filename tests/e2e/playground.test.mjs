@@ -276,6 +276,24 @@ test('a full redraw of every attention map at the longest context (measured, not
   assert.deepEqual(problems, []);
 });
 
+test('time from page load to the first generated character (measured, not asserted)', async () => {
+  for (const [name, url] of [['threads', SITE], ['single thread', SITE_NOCOI]]) {
+    const { page, context, problems } = await open(browser, url);
+    // Click Generate the moment the model is ready, as an eager reader would.
+    await page.waitForSelector('body[data-model="ready"]', { timeout: 60000 });
+    const ready = await page.evaluate(() => performance.now());
+    await page.click('#generate-btn');
+    await page.waitForFunction(() => document.getElementById('text-gen').textContent.length > 0, null, { timeout: 30000, polling: 'raf' });
+    const first = await page.evaluate(() => performance.now());
+    console.log(`${name}: model ready ${ready.toFixed(0)} ms after navigation, first generated character at ${first.toFixed(0)} ms`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.writeFileSync(path.join(ARTIFACTS, `first-char-${name.replace(' ', '-')}.json`), JSON.stringify({ ready, first }));
+    await page.evaluate(() => document.getElementById('stop-btn').click());
+    await context.close();
+    assert.deepEqual(problems, []);
+  }
+});
+
 test('phone width: the page wraps instead of scrolling sideways', async () => {
   const { page, context, problems } = await openPlayground(SITE, { viewport: { width: 390, height: 844 } });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
