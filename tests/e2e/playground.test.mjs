@@ -102,8 +102,8 @@ test('a fixed seed generates the same text on the threaded and the single-thread
     assert.deepEqual(problems, []);
   }
   console.log(`seed 7 text (${texts.threads.first.length} chars): ${JSON.stringify(texts.threads.first.slice(0, 80))}…`);
-  assert.equal(texts.threads.build, 'threads');
-  assert.equal(texts.simd128.build, 'simd128');
+  assert.match(texts.threads.build, /^threads /);
+  assert.match(texts.simd128.build, /^simd128 /);
   assert.equal([...texts.threads.first].length, 150);
   assert.equal(texts.threads.first, texts.threads.second, 'the same seed twice in one page');
   assert.equal(texts.threads.first, texts.simd128.first, 'threads and simd128 builds agree');
