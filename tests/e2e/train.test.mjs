@@ -174,7 +174,8 @@ test('a downloaded checkpoint loads to continue: the same prediction, then more 
   assert.equal(stored.tokens_trained, (120 + 40) * 8 * 16);
   // Resetting forgets the checkpoint: the shape is editable again.
   await page.click('#reset');
-  assert.equal(await page.isDisabled('#f-n_embd'), false);
+  // Reset asks the worker first; the fields open once it has answered.
+  await page.waitForFunction(() => !document.getElementById('f-n_embd').disabled, null, { timeout: 10000 });
   assert.equal(await page.textContent('#start'), 'Start training');
   assert.deepEqual(problems, []);
   await context.close();

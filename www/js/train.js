@@ -670,7 +670,8 @@ try {
   ui.engine = await Engine.start();
   const { build, threads, note } = ui.engine.info;
   ui.limits = await ui.engine.call('trainLimits');
-  setBackend(`${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${ui.engine.info.relaxed ? ' · relaxed' : ''} · ${ui.limits.kernels} kernels`, 'ready', note);
+  setBackend(`${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${ui.engine.info.relaxed ? ' · relaxed' : ''}`, 'ready',
+    [`training on the ${ui.limits.kernels} kernels (${ui.engine.info.isa})`, note].filter(Boolean).join('; '));
   $('#train-backend').textContent = `Training runs on the CPU: the ${ui.limits.kernels} kernels of the ${build} build`
     + `${build === 'threads' ? `, ${threads} workers` : ''}${note ? ` (${note})` : ''}. WebGPU is not used for training yet: `
     + 'the GPU side has the forward pass (the playground uses it for its attention maps) but not the backward kernels '
