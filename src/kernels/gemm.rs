@@ -31,9 +31,9 @@
 //! packing its own Ã). Workers write disjoint rows of C, so there is no reduction.
 
 use std::cell::RefCell;
-use std::thread::LocalKey;
 
 use super::micro::MicroKernel;
+use super::with_thread_buffer;
 
 /// Depth of a packed block (floats of K per panel): a B̃ micro-panel is KC × NR floats and
 /// must sit in L1 with room to spare (256 × 8 × 4 B = 8 KiB in wasm, 32 KiB for AVX-512's NR = 32).
@@ -90,21 +90,6 @@ thread_local! {
     static PACK_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` on this thread's pack buffer `key`, grown to at least `len` floats. If the buffer
-/// is already in use on this thread (a rayon worker that, while waiting inside a parallel
-/// GEMM, picks up another GEMM's task), `f` gets a fresh buffer instead of a panic.
-fn with_pack<R>(key: &'static LocalKey<RefCell<Vec<f32>>>, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    key.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            if buf.len() < len {
-                buf.resize(len, 0.0);
-            }
-            f(&mut buf[..len])
-        }
-        Err(_) => f(&mut vec![0.0; len]),
-    })
-}
-
 /// `C (m, n) += A (m, k) · B (k, n)` on the calling thread; C is row-major with row stride
 /// `ldc`. Panics (a bug, not bad input: the model sizes every buffer) when a view is too short.
 #[allow(clippy::too_many_arguments)]
@@ -136,7 +121,7 @@ fn gemm_parts(uk: &MicroKernel, m: usize, n: usize, k: usize, a: MatRef, b: MatR
     let mc = (MC / mr).max(1) * mr;
     let nc = NC.div_ceil(nr) * nr;
     let c = &mut c[..(m - 1) * ldc + n];
-    with_pack(&PACK_B, nc.min(n.div_ceil(nr) * nr) * KC.min(k), |b_buf| {
+    with_thread_buffer(&PACK_B, nc.min(n.div_ceil(nr) * nr) * KC.min(k), |b_buf| {
         for jc in (0..n).step_by(nc) {
             let ncb = nc.min(n - jc);
             for pc in (0..k).step_by(KC) {
@@ -150,7 +135,7 @@ fn gemm_parts(uk: &MicroKernel, m: usize, n: usize, k: usize, a: MatRef, b: MatR
                 // Row blocks of C, each with its own Ã.
                 for_each_block(c, ldc, m, mr, parts, |r0, c_rows| {
                     let rows = (m - r0).min(c_rows.len().div_ceil(ldc));
-                    with_pack(&PACK_A, mc * kcb, |a_pack| {
+                    with_thread_buffer(&PACK_A, mc * kcb, |a_pack| {
                         for ic in (0..rows).step_by(mc) {
                             let mcb = mc.min(rows - ic);
                             (uk.pack_a)(a_pack, a, r0 + ic, mcb, pc, kcb);

@@ -74,6 +74,22 @@ pub trait Kernels: Sync {
     }
 }
 
+/// Runs `f` on this thread's reusable buffer `key`, grown to at least `len` floats: how the GEMM's
+/// packed panels and the attention's per-head scratch avoid allocating on every call. If the
+/// buffer is already in use on this thread (a rayon worker that, while waiting inside a parallel
+/// section, picks up another task needing it), `f` gets a fresh buffer instead of a panic.
+pub(crate) fn with_thread_buffer<R>(key: &'static std::thread::LocalKey<std::cell::RefCell<Vec<f32>>>, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0.0; len]),
+    })
+}
+
 static SCALAR: scalar::Scalar = scalar::Scalar;
 static SIMD: simd::Simd = simd::Simd;
 #[cfg(feature = "threads")]

@@ -18,7 +18,7 @@
 
 use std::cell::RefCell;
 
-use crate::kernels::Kernels;
+use crate::kernels::{with_thread_buffer, Kernels};
 use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows, with_avx2};
 
 /// LayerNorm's epsilon, as PyTorch's default.
@@ -345,18 +345,9 @@ thread_local! {
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` on this thread's scratch, at least `len` floats (a fresh buffer if a rayon worker
-/// re-enters while its scratch is in use).
+/// Runs `f` on this thread's attention scratch, at least `len` floats.
 fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            if buf.len() < len {
-                buf.resize(len, 0.0);
-            }
-            f(&mut buf[..len])
-        }
-        Err(_) => f(&mut vec![0.0; len]),
-    })
+    with_thread_buffer(&SCRATCH, len, f)
 }
 
 /// Elements per task of the elementwise layers: large enough that a task outweighs the
@@ -365,7 +356,7 @@ const ELEMENTS_PER_TASK: usize = 1 << 14;
 
 /// Runs `f(out_part, inp_part)` on matching runs of `unit`-float rows of `out` and `inp`, as
 /// tasks of `k`, about [`ELEMENTS_PER_TASK`] floats of `out` each.
-fn for_each_run(k: &dyn Kernels, out: &mut [f32], out_unit: usize, inp: &[f32], inp_unit: usize, f: &(dyn Fn(usize, &mut [f32], &[f32]) + Sync)) {
+fn for_each_run(k: &dyn Kernels, out: &mut [f32], out_unit: usize, inp: &[f32], inp_unit: usize, f: &(dyn Fn(&mut [f32], &[f32]) + Sync)) {
     let rows = out.len() / out_unit.max(1);
     let per = (ELEMENTS_PER_TASK / out_unit.max(1)).max(1);
     let out = Disjoint::new(out);
@@ -373,7 +364,7 @@ fn for_each_run(k: &dyn Kernels, out: &mut [f32], out_unit: usize, inp: &[f32], 
         let (r0, r1) = (i * per, rows.min((i + 1) * per));
         // SAFETY: rows r0..r1 of out belong to task i only.
         let o = unsafe { out.range(r0 * out_unit, (r1 - r0) * out_unit) };
-        f(r0, o, &inp[r0 * inp_unit..r1 * inp_unit]);
+        f(o, &inp[r0 * inp_unit..r1 * inp_unit]);
     });
 }
 
@@ -408,12 +399,12 @@ pub fn gelu_backward_inplace(d: &mut [f32], inp: &[f32]) {
 
 /// [`gelu_forward`] over the whole activation as tasks of `k`.
 pub fn gelu_forward_tasks(k: &dyn Kernels, out: &mut [f32], inp: &[f32]) {
-    for_each_run(k, out, 1, inp, 1, &|_, o, x| gelu_forward(o, x));
+    for_each_run(k, out, 1, inp, 1, &|o, x| gelu_forward(o, x));
 }
 
 /// [`gelu_backward_inplace`] over the whole activation as tasks of `k`.
 pub fn gelu_backward_tasks(k: &dyn Kernels, d: &mut [f32], inp: &[f32]) {
-    for_each_run(k, d, 1, inp, 1, &|_, g, x| gelu_backward_inplace(g, x));
+    for_each_run(k, d, 1, inp, 1, &|g, x| gelu_backward_inplace(g, x));
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -445,7 +436,7 @@ pub fn softmax_forward(probs: &mut [f32], logits: &[f32], n: usize, v: usize) {
 
 /// [`softmax_forward`] in runs of rows, as tasks of `k`.
 pub fn softmax_forward_tasks(k: &dyn Kernels, probs: &mut [f32], logits: &[f32], n: usize, v: usize) {
-    for_each_run(k, &mut probs[..n * v], v, &logits[..n * v], v, &|_, p, l| softmax_forward(p, l, p.len() / v, v));
+    for_each_run(k, &mut probs[..n * v], v, &logits[..n * v], v, &|p, l| softmax_forward(p, l, p.len() / v, v));
 }
 
 /// `losses[i] = -ln probs[i, targets[i]]` in nats; returns their mean (accumulated in f64).

@@ -317,13 +317,7 @@ function dropGpu(err) {
     ? `the WebGPU device was lost (${lost || msg}); back on the CPU`
     : `WebGPU failed (${msg}); back on the CPU`;
   gpuWanted = 'cpu'; // not retried on the next call; choosing WebGPU again tries a new device
-  try {
-    gpu?.free();
-  } catch (e) {
-    // freeing a lost device's handle cannot fail usefully
-  }
-  gpu = null;
-  gpuAdapter = '';
+  releaseGpu();
   emit('backend', backendStatus());
 }
 

@@ -43,6 +43,8 @@ fn options(rest: &[String]) -> Result<TrainOptions, String> {
     let explicit_steps = a.opt::<usize>("steps")?;
     let steps = explicit_steps.unwrap_or(5000);
     let lr = a.get("lr", 1e-3f32)?;
+    let time_limit_s = a.opt::<f64>("time-limit-min")?.map(|m| m * 60.0);
+    let explicit_decay = a.opt::<usize>("decay-steps")?;
     let config = GptConfig {
         block_size: a.get("block-size", 128)?,
         vocab_size: 1, // set from the data
@@ -61,7 +63,7 @@ fn options(rest: &[String]) -> Result<TrainOptions, String> {
                 lr,
                 min_lr: a.get("min-lr", lr / 10.0)?,
                 warmup_steps: a.get("warmup", 100)?,
-                decay_steps: a.get("decay-steps", steps)?,
+                decay_steps: explicit_decay.unwrap_or(steps),
             },
             opt: AdamW { weight_decay: a.get("weight-decay", 0.1)?, beta2: a.get("beta2", 0.99)?, ..AdamW::default() },
             grad_clip: a.get("grad-clip", 1.0)?,
@@ -70,13 +72,11 @@ fn options(rest: &[String]) -> Result<TrainOptions, String> {
         steps,
         eval_every: a.get("eval-every", 250)?,
         eval_iters: a.get("eval-iters", 20)?,
-        time_limit_s: a.opt::<f64>("time-limit-min")?.map(|m| m * 60.0),
-        fit_steps: false,
+        time_limit_s,
+        fit_steps: explicit_steps.is_none() && explicit_decay.is_none() && time_limit_s.is_some(),
     };
-    let mut o = o;
-    o.fit_steps = explicit_steps.is_none() && o.time_limit_s.is_some() && a.opt::<usize>("decay-steps")?.is_none();
     a.finish()?;
-    if o.time_limit_s.is_some_and(|s| !(s > 0.0)) {
+    if o.time_limit_s.is_some_and(|s| s.is_nan() || s <= 0.0) {
         return Err("--time-limit-min must be positive".into());
     }
     if o.steps == 0 || o.eval_every == 0 || o.eval_iters == 0 {
