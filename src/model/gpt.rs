@@ -368,6 +368,11 @@ impl Gpt {
         &self.grads
     }
 
+    /// All gradients, mutably (data-parallel training sums its shards' gradients here).
+    pub fn grads_mut(&mut self) -> &mut [f32] {
+        &mut self.grads
+    }
+
     /// The parameters as named tensors.
     pub fn tensors(&self) -> ParameterTensors<&[f32]> {
         self.layout.split(&self.params)

@@ -250,6 +250,112 @@ pub fn weighted_sum_rows(out: &mut [f32], w: &[f32], m: &[f32]) {
     }
 }
 
+/// Rows of the multi-row products below: each row of the shared matrix is loaded once for
+/// this many rows of the other operand.
+pub const ROWS: usize = 4;
+
+/// Columns of their register blocks: ROWS x COLS accumulators are eight 256-bit registers on
+/// x86-64 (AVX2) and eight 128-bit ones in wasm, leaving room for the loads.
+const COLS: usize = if cfg!(target_arch = "wasm32") { 8 } else { 16 };
+
+/// [`row_times_matrix`] for [`ROWS`] rows at once: `out[r * out_stride + j] = Σ_d x[r][d] m[d * stride + j]`
+/// for j < n. Each output sums over d in order, as in [`row_times_matrix`], so the bits are those
+/// of separate calls; each row of `m` is read once for all rows (four times fewer loads). The
+/// four accumulator rows are separate variables so that they stay in registers.
+#[inline(always)]
+pub fn rows_times_matrix(out: &mut [f32], out_stride: usize, n: usize, x: [&[f32]; ROWS], m: &[f32], stride: usize) {
+    #[inline(always)]
+    fn block<const N: usize>(out: &mut [f32], out_stride: usize, x: &[&[f32]; ROWS], m: &[f32], stride: usize, j: usize) {
+        let (mut a0, mut a1, mut a2, mut a3) = ([0.0f32; N], [0.0f32; N], [0.0f32; N], [0.0f32; N]);
+        let xs = x[0].iter().zip(x[1]).zip(x[2]).zip(x[3]);
+        for (d, (((&x0, &x1), &x2), &x3)) in xs.enumerate() {
+            let row: &[f32; N] = m[d * stride + j..][..N].try_into().unwrap();
+            for l in 0..N {
+                a0[l] += x0 * row[l];
+                a1[l] += x1 * row[l];
+                a2[l] += x2 * row[l];
+                a3[l] += x3 * row[l];
+            }
+        }
+        for (r, a) in [a0, a1, a2, a3].iter().enumerate() {
+            out[r * out_stride + j..][..N].copy_from_slice(a);
+        }
+    }
+    let hs = x[0].len();
+    assert!(x.iter().all(|xr| xr.len() == hs), "rows_times_matrix: rows of unequal length");
+    let mut j = 0;
+    while j + COLS <= n {
+        block::<COLS>(out, out_stride, &x, m, stride, j);
+        j += COLS;
+    }
+    while j + 8 <= n {
+        block::<8>(out, out_stride, &x, m, stride, j);
+        j += 8;
+    }
+    while j < n {
+        block::<1>(out, out_stride, &x, m, stride, j);
+        j += 1;
+    }
+}
+
+/// [`weighted_sum_rows`] for [`ROWS`] rows at once: `out[r * out_stride + d] = Σ_{lo[r] <= i < hi[r]} w[r][i] m[i * hs + d]`
+/// for d < hs. The spans must share a common middle (max lo <= min hi): it is summed for all
+/// rows with each row of `m` loaded once, the rows' own heads before it and tails after it.
+/// Each output sums over i in order, so the bits are those of [`weighted_sum_rows`] over the
+/// same span.
+#[inline(always)]
+pub fn weighted_sum_rows_multi(out: &mut [f32], out_stride: usize, hs: usize, w: [&[f32]; ROWS], lo: [usize; ROWS], hi: [usize; ROWS], m: &[f32]) {
+    #[inline(always)]
+    fn add_rows<const N: usize>(acc: &mut [f32; N], w: &[f32], m: &[f32], hs: usize, d0: usize) {
+        for (&wi, row) in w.iter().zip(m.chunks(hs)) {
+            let row: &[f32; N] = row[d0..][..N].try_into().unwrap();
+            for l in 0..N {
+                acc[l] += wi * row[l];
+            }
+        }
+    }
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn block<const N: usize>(out: &mut [f32], out_stride: usize, hs: usize, w: &[&[f32]; ROWS], lo: &[usize; ROWS], hi: &[usize; ROWS], span: (usize, usize), m: &[f32], d0: usize) {
+        let mut acc = [[0.0f32; N]; ROWS];
+        for r in 0..ROWS {
+            add_rows(&mut acc[r], &w[r][lo[r]..span.0], &m[lo[r] * hs..], hs, d0);
+        }
+        let (mut a0, mut a1, mut a2, mut a3) = (acc[0], acc[1], acc[2], acc[3]);
+        let ws = w[0][span.0..span.1].iter().zip(&w[1][span.0..span.1]).zip(&w[2][span.0..span.1]).zip(&w[3][span.0..span.1]);
+        for ((((&w0, &w1), &w2), &w3), row) in ws.zip(m[span.0 * hs..].chunks(hs)) {
+            let row: &[f32; N] = row[d0..][..N].try_into().unwrap();
+            for l in 0..N {
+                a0[l] += w0 * row[l];
+                a1[l] += w1 * row[l];
+                a2[l] += w2 * row[l];
+                a3[l] += w3 * row[l];
+            }
+        }
+        acc = [a0, a1, a2, a3];
+        for r in 0..ROWS {
+            add_rows(&mut acc[r], &w[r][span.1..hi[r]], &m[span.1 * hs..], hs, d0);
+            out[r * out_stride + d0..][..N].copy_from_slice(&acc[r]);
+        }
+    }
+    let span = (lo.iter().copied().max().unwrap_or(0), hi.iter().copied().min().unwrap_or(0));
+    assert!(span.0 <= span.1, "weighted_sum_rows_multi: spans {lo:?}..{hi:?} share no middle");
+    assert!((0..ROWS).all(|r| lo[r] <= hi[r] && hi[r] <= w[r].len() && hi[r] * hs <= m.len()), "weighted_sum_rows_multi: span outside its operands");
+    let mut d = 0;
+    while d + COLS <= hs {
+        block::<COLS>(out, out_stride, hs, &w, &lo, &hi, span, m, d);
+        d += COLS;
+    }
+    while d + 8 <= hs {
+        block::<8>(out, out_stride, hs, &w, &lo, &hi, span, m, d);
+        d += 8;
+    }
+    while d < hs {
+        block::<1>(out, out_stride, hs, &w, &lo, &hi, span, m, d);
+        d += 1;
+    }
+}
+
 /// Defines `pub fn NAME(args) { body }` and, on x86-64, a second build of the same body with
 /// AVX2 enabled, chosen at run time. AVX2 without FMA does the same IEEE operations in the same
 /// order as SSE2 and wasm simd128, eight lanes at a time, so every build gives the same bits.
@@ -280,6 +386,35 @@ pub(crate) use with_avx2;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The multi-row products give the bits of one row at a time (the attention's batched and
+    /// KV-cached paths rely on it), on widths that exercise every register block.
+    #[test]
+    fn multi_row_products_match_single_rows() {
+        let mut rng = crate::rng::Rng::new(9);
+        for (hs, n) in [(1, 1), (5, 13), (19, 40), (32, 128), (33, 57)] {
+            let m: Vec<f32> = (0..hs.max(n) * n.max(hs) * 2).map(|_| rng.normal() as f32).collect();
+            let x: Vec<f32> = (0..ROWS * hs.max(n)).map(|_| rng.normal() as f32).collect();
+            let rows: [&[f32]; ROWS] = std::array::from_fn(|r| &x[r * hs..][..hs]);
+            let mut got = vec![f32::NAN; ROWS * n];
+            rows_times_matrix(&mut got, n, n, rows, &m, n);
+            for r in 0..ROWS {
+                let mut want = vec![0.0; n];
+                row_times_matrix(&mut want, rows[r], &m, n);
+                assert_eq!(got[r * n..][..n], want[..], "rows_times_matrix hs {hs} n {n} row {r}");
+            }
+            // spans with heads and tails around a common middle, as the attention's
+            let (lo, hi): ([usize; ROWS], [usize; ROWS]) = (std::array::from_fn(|r| r.min(n / 2)), std::array::from_fn(|r| n - (ROWS - 1 - r).min(n / 2)));
+            let w: [&[f32]; ROWS] = std::array::from_fn(|r| &x[r..][..n]);
+            let mut got = vec![f32::NAN; ROWS * hs];
+            weighted_sum_rows_multi(&mut got, hs, hs, w, lo, hi, &m);
+            for r in 0..ROWS {
+                let mut want = vec![0.0; hs];
+                weighted_sum_rows(&mut want, &w[r][lo[r]..hi[r]], &m[lo[r] * hs..]);
+                assert_eq!(got[r * hs..][..hs], want[..], "weighted_sum_rows_multi hs {hs} n {n} row {r}");
+            }
+        }
+    }
 
     /// Against the platform's libm, which is independent of these polynomials.
     #[test]

@@ -33,6 +33,9 @@ struct TrainOptions {
     eval_every: usize,
     eval_iters: usize,
     time_limit_s: Option<f64>,
+    /// Data-parallel shards of each batch (`--shards`; default: one per thread of the pool when
+    /// the batch splits evenly, else 1).
+    shards: Option<usize>,
     /// `--steps` was not given and there is a time limit: the step count (and so the cosine
     /// schedule's length) is fitted to the time budget once the first steps have been timed.
     fit_steps: bool,
@@ -73,11 +76,15 @@ fn options(rest: &[String]) -> Result<TrainOptions, String> {
         eval_every: a.get("eval-every", 250)?,
         eval_iters: a.get("eval-iters", 20)?,
         time_limit_s,
+        shards: a.opt::<usize>("shards")?,
         fit_steps: explicit_steps.is_none() && explicit_decay.is_none() && time_limit_s.is_some(),
     };
     a.finish()?;
     if o.time_limit_s.is_some_and(|s| s.is_nan() || s <= 0.0) {
         return Err("--time-limit-min must be positive".into());
+    }
+    if o.shards == Some(0) {
+        return Err("--shards must be at least 1".into());
     }
     if o.steps == 0 || o.eval_every == 0 || o.eval_iters == 0 {
         return Err("--steps, --eval-every and --eval-iters must be at least 1".into());
@@ -107,6 +114,7 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let mut gpt = Gpt::new(o.config, o.train.seed).map_err(|e| e.to_string())?;
     let mut trainer = Trainer::new(o.train, &mut gpt).map_err(|e| e.to_string())?;
     let b = o.train.batch_size;
+    let (mut replicas, shard_kernels) = data_parallel(&o, &trainer, &gpt)?;
     eprintln!(
         "glassgpt train: {} characters ({} train, {} val), vocabulary {}; {} parameters; {}L {}H C={} T={} B={}; kernels: {}",
         ids.len(),
@@ -121,6 +129,9 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         b,
         k.name()
     );
+    if !replicas.is_empty() {
+        eprintln!("data parallel: {} shards of {} sequences, each on one thread with the {} kernels", replicas.len() + 1, b / (replicas.len() + 1), shard_kernels.name());
+    }
 
     let start = Instant::now();
     let mut best_val = f32::INFINITY;
@@ -178,7 +189,12 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
             break;
         }
         let t0 = Instant::now();
-        let stats = trainer.step(&mut gpt, k, train).map_err(|e| e.to_string())?;
+        let stats = if replicas.is_empty() {
+            trainer.step(&mut gpt, k, train)
+        } else {
+            sharded_step(&mut trainer, &mut gpt, &mut replicas, shard_kernels, train)
+        }
+        .map_err(|e| e.to_string())?;
         train_time += t0.elapsed().as_secs_f64();
         trained_tokens += b * t;
         last_loss = stats.loss;
@@ -193,6 +209,38 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         train_time / 60.0
     );
     Ok(())
+}
+
+/// The replicas and kernels of data-parallel training: `--shards N`, or by default one shard
+/// per thread of the pool when the batch splits evenly (none without the `threads` feature).
+#[cfg(feature = "threads")]
+fn data_parallel(o: &TrainOptions, trainer: &Trainer, gpt: &Gpt) -> Result<(Vec<Gpt>, &'static dyn Kernels), String> {
+    let simd = glassgpt::kernels::by_name("simd").expect("the simd backend is in every build");
+    let threads = rayon::current_num_threads();
+    let shards = match o.shards {
+        Some(n) => n,
+        None if o.train.batch_size % threads == 0 => threads,
+        None => 1,
+    };
+    Ok((trainer.replicas(gpt, shards).map_err(|e| format!("--shards {shards}: {e}"))?, simd))
+}
+
+#[cfg(not(feature = "threads"))]
+fn data_parallel(o: &TrainOptions, _: &Trainer, _: &Gpt) -> Result<(Vec<Gpt>, &'static dyn Kernels), String> {
+    match o.shards {
+        Some(n) if n > 1 => Err("--shards needs a build with --features threads".into()),
+        _ => Ok((Vec::new(), glassgpt::kernels::by_name("simd").expect("the simd backend is in every build"))),
+    }
+}
+
+#[cfg(feature = "threads")]
+fn sharded_step(trainer: &mut Trainer, gpt: &mut Gpt, replicas: &mut [Gpt], k: &dyn Kernels, train: &[u32]) -> glassgpt::error::Result<glassgpt::model::train::StepStats> {
+    trainer.step_sharded(gpt, replicas, k, train)
+}
+
+#[cfg(not(feature = "threads"))]
+fn sharded_step(trainer: &mut Trainer, gpt: &mut Gpt, _: &mut [Gpt], k: &dyn Kernels, train: &[u32]) -> glassgpt::error::Result<glassgpt::model::train::StepStats> {
+    trainer.step(gpt, k, train)
 }
 
 /// One `\r` progress line: bar, step, loss, learning rate, speed, time left.
