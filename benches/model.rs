@@ -1,10 +1,12 @@
 //! Training and generation speed of the default 4-layer, 4-head, C = 128, T = 128 model.
 //!
-//! `cargo bench --bench model [--features threads] [-- none|scalar|simd|threads|best ...]` prints, per kernel backend, the
+//! `cargo bench --bench model [--features threads] [-- none|scalar|simd|threads|sharded|best ...]` prints, per kernel backend, the
 //! milliseconds of each part of a B = 16, T = 128 training step, training tokens/s, and
 //! generation tokens/s (a 64-character prompt, then 256 sampled characters with nanoGPT's
 //! sliding window, then 256 more with `overflow_keep = 64`). The "none" backend runs with
-//! matmuls that do nothing: the time the model's own layers take.
+//! matmuls that do nothing: the time the model's own layers take. With the threaded backend comes
+//! "sharded": the training step as `glassgpt train` and the Train page take it there, the batch
+//! split into data-parallel shards, one per thread.
 //!
 //! On Linux the times are this thread's CPU time (from /proc/thread-self/schedstat), so a
 //! machine shared with other work still gives comparable numbers; elsewhere, wall time.
@@ -100,6 +102,27 @@ fn bench(k: &dyn Kernels, steps: usize, gen_tokens: usize) {
     );
 }
 
+/// The training step as `glassgpt train` and the Train page take it on a threaded backend:
+/// the batch in data-parallel shards, one per thread of the pool, each on the single-thread
+/// kernels (`Trainer::step_sharded`). Wall time.
+fn bench_sharded(simd: &dyn Kernels, shards: usize, steps: usize) {
+    use glassgpt::model::{TrainConfig, Trainer};
+    let config = GptConfig::default();
+    let (b, t) = (16, config.block_size);
+    let mut gpt = Gpt::new(config, 1).unwrap();
+    let mut trainer = Trainer::new(TrainConfig { batch_size: b, ..TrainConfig::default() }, &mut gpt).unwrap();
+    let mut replicas = trainer.replicas(&gpt, shards).unwrap();
+    let mut rng = Rng::new(2);
+    let data: Vec<u32> = (0..64 * 1024).map(|_| rng.below(config.vocab_size) as u32).collect();
+    trainer.step_sharded(&mut gpt, &mut replicas, simd, &data).unwrap(); // warm-up, allocations
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        trainer.step_sharded(&mut gpt, &mut replicas, simd, &data).unwrap();
+    }
+    let step_ms = t0.elapsed().as_secs_f64() / steps as f64 * 1e3;
+    println!("sharded  step {step_ms:7.1} ms ({shards} data-parallel shards of {} sequences)  train {:6.0} tok/s", b / shards, (b * t) as f64 / (step_ms / 1e3));
+}
+
 fn main() {
     let picked: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let want = |name: &str| picked.is_empty() || picked.iter().any(|p| p == name);
@@ -114,6 +137,11 @@ fn main() {
     for k in glassgpt::kernels::all().into_iter().filter(|k| k.name() != "scalar") {
         if want("best") || want(k.name()) {
             bench(k, 10, 256);
+        }
+        // On the threaded backend, also the step training takes there: sharded across its pool.
+        let shards = glassgpt::model::train::default_shards(k, 16);
+        if shards > 1 && (want("sharded") || want(k.name())) {
+            bench_sharded(glassgpt::kernels::by_name("simd").unwrap(), shards, 10);
         }
     }
 }

@@ -49,6 +49,31 @@ fn train_sample_next() {
     let total: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
     assert!((total - 1.0).abs() < 1e-5, "probabilities sum to {total}");
 
+    // eval: the loss over every character of the validation split, against the same windows
+    // scored here from the model's logits (log-softmax in f64).
+    let (ok, out, err) = glassgpt(&["eval", "--checkpoint", ckpt.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let cli_loss: f64 = out.split("loss ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let (mut gpt, vocab) = glassgpt::checkpoint::load_model(&std::fs::read(&ckpt).unwrap()).unwrap();
+    let ids = vocab.encode(&text).unwrap();
+    let val = &ids[ids.len() * 9 / 10..];
+    let (t, v) = (16, vocab.len());
+    let (mut total, mut n) = (0.0f64, 0usize);
+    for start in (0..val.len() - 1).step_by(t) {
+        let len = t.min(val.len() - 1 - start);
+        let logits = gpt.forward_logits(glassgpt::kernels::best(), &val[start..start + len]).unwrap().to_vec();
+        for (p, row) in logits.chunks(v).enumerate() {
+            let max = row.iter().fold(f64::MIN, |m, &x| m.max(x as f64));
+            let lse = max + row.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln();
+            total += lse - row[val[start + p + 1] as usize] as f64;
+            n += 1;
+        }
+    }
+    assert!(out.contains(&format!("val: {n} characters predicted")), "{out}");
+    assert!((cli_loss - total / n as f64).abs() < 2e-4, "eval printed {cli_loss}, the windows score {}: {out}", total / n as f64);
+    let (ok, _, err) = glassgpt(&["eval", "--checkpoint", ckpt.to_str().unwrap(), "--data", data.to_str().unwrap(), "--split", "test"]);
+    assert!(!ok && err.contains("expected val, train or all"), "{err}");
+
     let (ok, _, err) = glassgpt(&["next", "--checkpoint", ckpt.to_str().unwrap(), "--prompt", "Zed"]);
     assert!(!ok && err.contains("'Z' at 0") && err.contains("--lossy"), "{err}");
     let (ok, _, err) = glassgpt(&["next", "--checkpoint", ckpt.to_str().unwrap(), "--prompt", "Zed", "--lossy"]);

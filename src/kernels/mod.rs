@@ -65,6 +65,12 @@ pub trait Kernels: Sync {
         n: usize,
     );
 
+    /// Threads this backend spreads its work over: 1 but for the threaded backend, whose
+    /// pool size it is. Training uses it to split a batch into data-parallel shards.
+    fn threads(&self) -> usize {
+        1
+    }
+
     /// Runs `task(i)` for every `i` in `0..n`, in any order: on the calling thread here, spread
     /// over rayon's pool by the threaded backend. The model hands it work that is independent
     /// by construction (one attention head of one sequence, one run of GELU's elements) and

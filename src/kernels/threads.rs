@@ -97,6 +97,10 @@ impl Kernels for Threads {
         }
     }
 
+    fn threads(&self) -> usize {
+        rayon::current_num_threads()
+    }
+
     fn for_each_task(&self, n: usize, task: &(dyn Fn(usize) + Sync)) {
         if n <= 1 || rayon::current_num_threads() == 1 {
             (0..n).for_each(task)

@@ -24,7 +24,7 @@ use crate::kernels::Kernels;
 use crate::model::generate::{Sampler, Session};
 use crate::model::gpt::{AdamW, Gpt, LrSchedule};
 use crate::model::params::ParameterLayout;
-use crate::model::train::{split_train_val, StepStats, TrainConfig, Trainer};
+use crate::model::train::{default_shards, split_train_val, StepStats, TrainConfig, Trainer};
 use crate::rng::Rng;
 use crate::sizing::{self, Architecture, Quantity};
 use crate::tokenizer::Vocab;
@@ -343,6 +343,8 @@ pub struct TrainRun {
     tokens_before: u64,
     last_eval: Option<Evaluation>,
     probed: Vec<u32>,
+    /// The model's replicas when steps run as data-parallel shards ([`default_shards`]).
+    replicas: Vec<Gpt>,
 }
 
 impl TrainRun {
@@ -408,16 +410,33 @@ impl TrainRun {
         }
         let trainer = Trainer::new(options.train_config(), &mut gpt)?;
         let session = Session::new(gpt.config())?;
-        Ok(TrainRun { options, gpt, vocab, ids, split, trainer, session, replaced, steps_before, tokens_before, last_eval: None, probed: Vec::new() })
+        Ok(TrainRun { options, gpt, vocab, ids, split, trainer, session, replaced, steps_before, tokens_before, last_eval: None, probed: Vec::new(), replicas: Vec::new() })
     }
 
     /// One optimisation step on a random batch of the training split (as `glassgpt train`).
-    /// Stepping past `steps` is an error: the schedule ends there.
+    /// On a threaded backend the batch runs as data-parallel shards, one per thread
+    /// ([`default_shards`], [`Trainer::step_sharded`]), as the CLI's does; the replicas are made
+    /// at the first such step. Stepping past `steps` is an error: the schedule ends there.
     pub fn step(&mut self, k: &dyn Kernels) -> Result<StepStats> {
         if self.done() {
             return Err(Error::invalid("steps", format!("all {} steps are done", self.options.steps)));
         }
-        self.trainer.step(&mut self.gpt, k, &self.ids[..self.split])
+        let (b, config) = (self.options.batch_size, self.gpt.config());
+        let mut shards = default_shards(k, b);
+        // Each replica holds its own parameters, gradients and activations for one shard: shard
+        // only while the whole run stays under the memory cap the options were checked against.
+        let replicas_bytes = (shards as u64 - 1) * memory_bytes(config, b / shards);
+        if memory_bytes(config, b) + replicas_bytes > MAX_MEMORY_BYTES as u64 {
+            shards = 1;
+        }
+        if shards == 1 {
+            return self.trainer.step(&mut self.gpt, k, &self.ids[..self.split]);
+        }
+        if self.replicas.len() + 1 != shards {
+            self.replicas = self.trainer.replicas(&self.gpt, shards)?;
+        }
+        let simd = crate::kernels::by_name("simd").expect("the simd backend is in every build");
+        self.trainer.step_sharded(&mut self.gpt, &mut self.replicas, simd, &self.ids[..self.split])
     }
 
     /// Whether every step has been taken.

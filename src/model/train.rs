@@ -26,6 +26,18 @@ pub fn random_batch(ids: &[u32], t: usize, rng: &mut Rng, inputs: &mut [u32], ta
     Ok(())
 }
 
+/// The data-parallel shards a training step with kernels `k` takes (see
+/// [`Trainer::step_sharded`]): one per thread of a threaded backend's pool when the batch of
+/// `batch` sequences splits evenly among them; otherwise 1, the plain step.
+pub fn default_shards(k: &dyn Kernels, batch: usize) -> usize {
+    let n = k.threads();
+    if cfg!(feature = "threads") && n > 1 && batch % n == 0 {
+        n
+    } else {
+        1
+    }
+}
+
 /// How to train (defaults: nanoGPT's shakespeare_char recipe scaled to our model).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainConfig {
@@ -144,9 +156,7 @@ impl Trainer {
     /// join per step, where the threaded kernels fork at every matmul: on two cores this trains
     /// ~1.4x faster than they do. The mean loss and gradient are the unsharded step's up to float
     /// rounding (a shard's mean over B/n sequences, averaged over the n shards).
-    #[cfg(feature = "threads")]
     pub fn step_sharded(&mut self, gpt: &mut Gpt, replicas: &mut [Gpt], k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
-        use rayon::prelude::*;
         let (b, t) = (self.config.batch_size, gpt.config().block_size);
         let shards = replicas.len() + 1;
         if b % shards != 0 {
@@ -162,7 +172,13 @@ impl Trainer {
             g.backward(k)?;
             Ok(loss)
         };
-        let (first, rest) = rayon::join(|| run(0, gpt), || replicas.par_iter_mut().enumerate().map(|(i, r)| run(i + 1, r)).collect::<Result<Vec<f32>>>());
+        #[cfg(feature = "threads")]
+        let (first, rest) = {
+            use rayon::prelude::*;
+            rayon::join(|| run(0, gpt), || replicas.par_iter_mut().enumerate().map(|(i, r)| run(i + 1, r)).collect::<Result<Vec<f32>>>())
+        };
+        #[cfg(not(feature = "threads"))] // one after the other: the same numbers, no speed-up
+        let (first, rest) = (run(0, gpt), replicas.iter_mut().enumerate().map(|(i, r)| run(i + 1, r)).collect::<Result<Vec<f32>>>());
         let (first, rest) = (first?, rest?);
         let loss = (rest.iter().fold(first as f64, |acc, &l| acc + l as f64) / shards as f64) as f32;
         let inv = 1.0 / shards as f32;
@@ -201,7 +217,6 @@ mod tests {
 
     /// A sharded step is the plain step up to float rounding: same batch, same loss, same
     /// averaged gradient, same update; and the replicas follow the model's parameters.
-    #[cfg(feature = "threads")]
     #[test]
     fn sharded_step_matches_the_plain_step() {
         use crate::config::GptConfig;

@@ -9,7 +9,7 @@ use super::{js_error, to_js};
 use crate::config::GptConfig;
 use crate::kernels::bench::{bench_matmul, fill_uniform, BenchConfig, Op};
 use crate::kernels::{self, Kernels};
-use crate::model::train::{TrainConfig, Trainer};
+use crate::model::train::{default_shards, TrainConfig, Trainer};
 use crate::model::{Gpt, Sampler, Session};
 use crate::rng::Rng;
 
@@ -135,23 +135,36 @@ fn random_tokens(n: usize, v: usize, seed: u64) -> Vec<u32> {
 }
 
 /// Milliseconds per training step (forward, backward, clip, AdamW) of the tiny GPT at batch
-/// `batch` × T = 128, on `backend`: `samples` steps after one warm-up step.
+/// `batch` × T = 128, on `backend`: `samples` steps after one warm-up step. The threaded
+/// backend steps as the Train page does: the batch in data-parallel shards, one per thread
+/// (`default_shards`), when it splits evenly.
 #[wasm_bindgen(js_name = benchTrainStep)]
 pub fn bench_train_step(backend_name: &str, batch: usize, samples: usize) -> Result<JsValue, JsError> {
     let kernels = backend(backend_name)?;
     let mut gpt = bench_model()?;
-    let (t, v) = (gpt.config().block_size, gpt.config().vocab_size);
+    let (t, v, b) = (gpt.config().block_size, gpt.config().vocab_size, batch.clamp(1, 64));
     let data = random_tokens(64 * 1024, v, 7);
-    let mut trainer = Trainer::new(TrainConfig { batch_size: batch.clamp(1, 64), ..TrainConfig::default() }, &mut gpt).map_err(js_error)?;
-    trainer.step(&mut gpt, kernels, &data).map_err(js_error)?;
+    let mut trainer = Trainer::new(TrainConfig { batch_size: b, ..TrainConfig::default() }, &mut gpt).map_err(js_error)?;
+    let shards = default_shards(kernels, b);
+    let mut replicas = trainer.replicas(&gpt, shards).map_err(js_error)?;
+    let simd = backend("simd128")?;
+    let mut step = |gpt: &mut Gpt| {
+        if shards > 1 {
+            trainer.step_sharded(gpt, &mut replicas, simd, &data)
+        } else {
+            trainer.step(gpt, kernels, &data)
+        }
+    };
+    step(&mut gpt).map_err(js_error)?;
     let ms = (0..samples.clamp(1, 100))
         .map(|_| {
             let t0 = performance_now();
-            trainer.step(&mut gpt, kernels, &data).map(|_| performance_now() - t0)
+            step(&mut gpt).map(|_| performance_now() - t0)
         })
         .collect::<Result<Vec<f64>, _>>()
         .map_err(js_error)?;
-    stats(kernels.name(), &format!("train step B={} T={t}", batch.clamp(1, 64)), ms, (batch.clamp(1, 64) * t) as f64)
+    let shards_note = if shards > 1 { format!(", {shards} data-parallel shards") } else { String::new() };
+    stats(kernels.name(), &format!("train step B={b} T={t}{shards_note}"), ms, (b * t) as f64)
 }
 
 /// Milliseconds per 1 × T forward pass (T = 128) of the tiny GPT on `backend`.

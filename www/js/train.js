@@ -672,8 +672,12 @@ try {
   ui.limits = await ui.engine.call('trainLimits');
   setBackend(`${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${ui.engine.info.relaxed ? ' · relaxed' : ''}`, 'ready',
     [`training on the ${ui.limits.kernels} kernels (${ui.engine.info.isa})`, note].filter(Boolean).join('; '));
-  $('#train-backend').textContent = `Training runs on the CPU: the ${ui.limits.kernels} kernels of the ${build} build`
-    + `${build === 'threads' ? `, ${threads} workers` : ''}${note ? ` (${note})` : ''}. WebGPU is not used for training yet: `
+  const shards = build === 'threads'
+    ? `, ${threads} workers; each step's batch is split into ${threads} data-parallel shards (a model replica per worker, `
+      + 'gradients averaged) when the batch size divides evenly'
+    : '';
+  $('#train-backend').textContent = `Training runs on the CPU: the ${ui.limits.kernels} kernels of the ${build} build${shards}`
+    + `${note ? ` (${note})` : ''}. WebGPU is not used for training yet: `
     + 'the GPU side has the forward pass (the playground uses it for its attention maps) but not the backward kernels '
     + 'of LayerNorm, attention and GELU, nor AdamW.';
   $('[data-limit="text"]').textContent = fmtBytes(ui.limits.max_text_bytes);

@@ -253,6 +253,12 @@ fn test(root: &Path) -> Result<(), String> {
         }
     };
     step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
+    // The threaded backend and data-parallel training on a real rayon pool, and the CLI and the
+    // Train page's run sharding alike (tests/train_run.rs).
+    step(
+        "native tests, threads feature (cargo test --features threads --lib --test train_run)",
+        Command::new("cargo").args(["test", "--features", "threads", "--lib", "--test", "train_run"]),
+    );
     // The browser test targets are the tests/web*.rs files; the others are native-only.
     let mut wasm_test = Command::new("wasm-pack");
     // `--test NAME` before any `--`: after it they would go to the test runner, not cargo.

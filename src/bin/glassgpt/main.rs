@@ -21,6 +21,8 @@ commands:
                  --top-p 1.0 --seed S --overflow-keep K --lossy]
   next           the next-character distribution after a prompt
                  --checkpoint CKPT --prompt P [--json --lossy]
+  eval           the mean loss of a checkpoint over every character of a split of a text
+                 --checkpoint CKPT --data FILE [--split val|train|all --batch 16 --lossy]
   size           the GPT-3 sizing calculator: training, inference, memory (--help for options)
 ";
 
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         "train" => train::run(rest, kernels()),
         "sample" => sample::sample(rest, kernels()),
         "next" => sample::next(rest, kernels()),
+        "eval" => sample::eval(rest, kernels()),
         "size" => size::run(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

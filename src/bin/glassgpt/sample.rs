@@ -1,4 +1,5 @@
-//! `glassgpt sample` (generate text) and `glassgpt next` (the next-character distribution).
+//! The commands that read a checkpoint: `glassgpt sample` (generate text), `glassgpt next` (the
+//! next-character distribution) and `glassgpt eval` (the loss over a whole split of a text).
 
 use std::io::Write;
 
@@ -101,5 +102,68 @@ pub fn next(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
             println!("{:>8}  {:.6}", format!("{:?}", vocab.chars()[i]), probs[i]);
         }
     }
+    Ok(())
+}
+
+/// `glassgpt eval --checkpoint F --data FILE [--split val|train|all] [--batch 16] [--lossy]`:
+/// the mean loss over every character of a split of FILE (the split `glassgpt train` makes:
+/// the first 90% trains, the last 10% validates), not an estimate from random batches. The
+/// split is cut into consecutive windows of block_size characters, each predicting the
+/// character after each of its positions, as the training batches do; a shorter last window
+/// takes the remainder.
+pub fn eval(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
+    let a = Args::parse(rest, &["lossy"])?;
+    let path: String = a.required("checkpoint")?;
+    let data: String = a.required("data")?;
+    let split: String = a.get("split", "val".to_string())?;
+    let batch: usize = a.get("batch", 16)?;
+    let lossy = a.switch("lossy");
+    a.finish()?;
+    if batch == 0 {
+        return Err("--batch must be at least 1".into());
+    }
+    let (mut gpt, vocab) = load(&path)?;
+    let text = std::fs::read_to_string(&data).map_err(|e| format!("cannot read --data {data}: {e}"))?;
+    let ids = if lossy { encode(&vocab, &text, true)? } else { vocab.encode(&text).map_err(|e| format!("{data}: {e} (use --lossy to replace them)"))? };
+    let (train, val) = glassgpt::model::train::split_train_val(&ids);
+    let ids = match split.as_str() {
+        "val" => val,
+        "train" => train,
+        "all" => &ids[..],
+        other => return Err(format!("--split {other}: expected val, train or all")),
+    };
+    if ids.len() < 2 {
+        return Err(format!("the {split} split of {data} has {} characters; it needs at least 2", ids.len()));
+    }
+    let t = gpt.config().block_size;
+    let predicted = ids.len() - 1;
+    let (full, rest_t) = (predicted / t, predicted % t);
+    gpt.reserve(batch, t).map_err(|e| e.to_string())?;
+    let (mut total, mut done) = (0.0f64, 0usize);
+    let (mut inputs, mut targets) = (Vec::with_capacity(batch * t), Vec::with_capacity(batch * t));
+    let mut window = 0;
+    while window < full {
+        let b = batch.min(full - window);
+        inputs.clear();
+        targets.clear();
+        for w in window..window + b {
+            inputs.extend_from_slice(&ids[w * t..][..t]);
+            targets.extend_from_slice(&ids[w * t + 1..][..t]);
+        }
+        total += gpt.forward(k, &inputs, &targets, b, t).map_err(|e| e.to_string())? as f64 * (b * t) as f64;
+        done += b * t;
+        window += b;
+    }
+    if rest_t > 0 {
+        let s = full * t;
+        total += gpt.forward(k, &ids[s..s + rest_t], &ids[s + 1..s + rest_t + 1], 1, rest_t).map_err(|e| e.to_string())? as f64 * rest_t as f64;
+        done += rest_t;
+    }
+    let loss = total / done as f64;
+    println!(
+        "{split}: {done} characters predicted in {} windows of up to {t}: loss {loss:.4} nats/char ({:.4} bits/char)",
+        full + usize::from(rest_t > 0),
+        loss / std::f64::consts::LN_2
+    );
     Ok(())
 }

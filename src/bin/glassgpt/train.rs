@@ -17,7 +17,7 @@ use std::time::Instant;
 use glassgpt::checkpoint::save_model;
 use glassgpt::config::{GptConfig, PosEncoding};
 use glassgpt::kernels::Kernels;
-use glassgpt::model::train::split_train_val;
+use glassgpt::model::train::{default_shards, split_train_val};
 use glassgpt::model::{AdamW, Gpt, LrSchedule, TrainConfig, Trainer};
 use glassgpt::tokenizer::Vocab;
 
@@ -114,7 +114,7 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     let mut gpt = Gpt::new(o.config, o.train.seed).map_err(|e| e.to_string())?;
     let mut trainer = Trainer::new(o.train, &mut gpt).map_err(|e| e.to_string())?;
     let b = o.train.batch_size;
-    let (mut replicas, shard_kernels) = data_parallel(&o, &trainer, &gpt)?;
+    let (mut replicas, shard_kernels) = data_parallel(&o, &trainer, &gpt, k)?;
     eprintln!(
         "glassgpt train: {} characters ({} train, {} val), vocabulary {}; {} parameters; {}L {}H C={} T={} B={}; kernels: {}",
         ids.len(),
@@ -130,7 +130,8 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         k.name()
     );
     if !replicas.is_empty() {
-        eprintln!("data parallel: {} shards of {} sequences, each on one thread with the {} kernels", replicas.len() + 1, b / (replicas.len() + 1), shard_kernels.name());
+        let how = if cfg!(feature = "threads") { "each on a thread of the pool" } else { "one after the other (a build without threads)" };
+        eprintln!("data parallel: {} shards of {} sequences, {how}, with the {} kernels", replicas.len() + 1, b / (replicas.len() + 1), shard_kernels.name());
     }
 
     let start = Instant::now();
@@ -192,7 +193,7 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
         let stats = if replicas.is_empty() {
             trainer.step(&mut gpt, k, train)
         } else {
-            sharded_step(&mut trainer, &mut gpt, &mut replicas, shard_kernels, train)
+            trainer.step_sharded(&mut gpt, &mut replicas, shard_kernels, train)
         }
         .map_err(|e| e.to_string())?;
         train_time += t0.elapsed().as_secs_f64();
@@ -211,36 +212,13 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     Ok(())
 }
 
-/// The replicas and kernels of data-parallel training: `--shards N`, or by default one shard
-/// per thread of the pool when the batch splits evenly (none without the `threads` feature).
-#[cfg(feature = "threads")]
-fn data_parallel(o: &TrainOptions, trainer: &Trainer, gpt: &Gpt) -> Result<(Vec<Gpt>, &'static dyn Kernels), String> {
-    let simd = glassgpt::kernels::by_name("simd").expect("the simd backend is in every build");
-    let threads = rayon::current_num_threads();
-    let shards = match o.shards {
-        Some(n) => n,
-        None if o.train.batch_size % threads == 0 => threads,
-        None => 1,
-    };
-    Ok((trainer.replicas(gpt, shards).map_err(|e| format!("--shards {shards}: {e}"))?, simd))
-}
-
-#[cfg(not(feature = "threads"))]
-fn data_parallel(o: &TrainOptions, _: &Trainer, _: &Gpt) -> Result<(Vec<Gpt>, &'static dyn Kernels), String> {
-    match o.shards {
-        Some(n) if n > 1 => Err("--shards needs a build with --features threads".into()),
-        _ => Ok((Vec::new(), glassgpt::kernels::by_name("simd").expect("the simd backend is in every build"))),
-    }
-}
-
-#[cfg(feature = "threads")]
-fn sharded_step(trainer: &mut Trainer, gpt: &mut Gpt, replicas: &mut [Gpt], k: &dyn Kernels, train: &[u32]) -> glassgpt::error::Result<glassgpt::model::train::StepStats> {
-    trainer.step_sharded(gpt, replicas, k, train)
-}
-
-#[cfg(not(feature = "threads"))]
-fn sharded_step(trainer: &mut Trainer, gpt: &mut Gpt, _: &mut [Gpt], k: &dyn Kernels, train: &[u32]) -> glassgpt::error::Result<glassgpt::model::train::StepStats> {
-    trainer.step(gpt, k, train)
+/// The replicas and kernels of data-parallel training: `--shards N`, or by default what the
+/// page's training does (`default_shards`: one shard per thread of a threaded backend's pool
+/// when the batch splits evenly).
+fn data_parallel(o: &TrainOptions, trainer: &Trainer, gpt: &Gpt, k: &dyn Kernels) -> Result<(Vec<Gpt>, &'static dyn Kernels), String> {
+    let shards = o.shards.unwrap_or_else(|| default_shards(k, o.train.batch_size));
+    let replicas = trainer.replicas(gpt, shards).map_err(|e| format!("--shards {shards}: {e}"))?;
+    Ok((replicas, glassgpt::kernels::by_name("simd").expect("the simd backend is in every build")))
 }
 
 /// One `\r` progress line: bar, step, loss, learning rate, speed, time left.
