@@ -365,3 +365,48 @@ async fn lost_device_is_reported_so_the_caller_can_fall_back() {
     assert!(err.is_device_lost(), "{err:?}");
     assert!(err.to_string().starts_with("WebGPU device lost"), "{err}");
 }
+
+// ----------------------------------------------------------------------------------------------
+// A training step on the GPU against the CPU model's, on the scalar reference kernels.
+
+#[wasm_bindgen_test]
+async fn gpt_train_step_matches_the_cpu_step() {
+    use glassgpt::kernels::scalar::Scalar;
+    use glassgpt::model::{AdamW, Gpt};
+    let cfg = tiny_config();
+    let params = tiny_params(&cfg, &mut Rng(11));
+    let gpu = GpuGpt::new(context().await, cfg, &params, 3).await.unwrap();
+    let mut cpu = Gpt::from_parameters(cfg, params.clone()).unwrap();
+    cpu.reserve(3, cfg.block_size).unwrap();
+    let opt = AdamW::default();
+    let (b, t, v) = (3, 8, cfg.vocab_size);
+    let f64s = |x: &[f32]| x.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    // Three steps (AdamW's moments carry over); the second one clipped, the third at a shorter T.
+    for (step, (clip, t)) in [(0.0, t), (0.25, t), (1.0, 5)].into_iter().enumerate() {
+        let inputs: Vec<u32> = (0..b * t).map(|i| ((i * 5 + step * 3 + 1) % v) as u32).collect();
+        let targets: Vec<u32> = (0..b * t).map(|i| ((i * 3 + step + 2) % v) as u32).collect();
+        let lr = 1e-2;
+        let loss = cpu.forward(&Scalar, &inputs, &targets, b, t).unwrap();
+        cpu.zero_grad();
+        cpu.backward(&Scalar).unwrap();
+        let want_grads = f64s(cpu.grads());
+        let norm = cpu.clip_grad_norm(clip);
+        if step == 1 {
+            assert!(norm > clip, "the clipped step must clip: norm {norm}");
+        }
+        cpu.update(&opt, lr);
+
+        let s = gpu.train_step(&inputs, &targets, b, t, lr, &opt, clip).await.unwrap();
+        assert!((s.loss - loss).abs() < 1e-5 * loss.max(1.0), "step {step}: loss GPU {} CPU {loss}", s.loss);
+        assert!((s.grad_norm - norm).abs() < 1e-4 * norm, "step {step}: grad norm GPU {} CPU {norm}", s.grad_norm);
+        let largest = want_grads.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        assert_close(&format!("step {step}: gradients"), &gpu.read_grads().await.unwrap(), &want_grads, 1e-5 * largest.max(1.0));
+        assert_close(&format!("step {step}: parameters after AdamW"), &gpu.read_params().await.unwrap(), &f64s(cpu.params()), 1e-5);
+    }
+    assert_eq!(gpu.train_steps(), 3);
+
+    let err = gpu.train_step(&[1, 2, 3], &[1, 2, 11], 1, 3, 1e-3, &opt, 1.0).await.unwrap_err();
+    assert_eq!(err.to_string(), "targets: id 11 at position 2 is not below vocab_size 11");
+    let err = gpu.train_step(&[1, 2, 3], &[1, 2], 1, 3, 1e-3, &opt, 1.0).await.unwrap_err();
+    assert!(err.to_string().contains("targets has 2 ids, inputs 3"), "{err}");
+}

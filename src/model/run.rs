@@ -326,6 +326,22 @@ pub struct Evaluation {
     pub val: f32,
 }
 
+/// One training step's work for a backend that runs it itself (see [`TrainRun::next_batch`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalStep {
+    /// Token ids (B, T).
+    pub inputs: Vec<u32>,
+    /// The next characters (B, T).
+    pub targets: Vec<u32>,
+    pub b: usize,
+    pub t: usize,
+    /// This step's learning rate.
+    pub lr: f32,
+    pub opt: AdamW,
+    /// Largest global gradient norm; 0 turns clipping off.
+    pub grad_clip: f32,
+}
+
 /// A model in training on one text, with everything the page asks of it.
 #[derive(Debug, Clone)]
 pub struct TrainRun {
@@ -437,6 +453,38 @@ impl TrainRun {
         }
         let simd = crate::kernels::by_name("simd").expect("the simd backend is in every build");
         self.trainer.step_sharded(&mut self.gpt, &mut self.replicas, simd, &self.ids[..self.split])
+    }
+
+    /// The next step's batch for a backend that runs the step itself (the GPU), drawn as
+    /// [`TrainRun::step`] draws it, with everything that step needs; [`TrainRun::count_step`]
+    /// counts it once it has run, and [`TrainRun::set_params`] brings the parameters back.
+    pub fn next_batch(&mut self) -> Result<ExternalStep> {
+        if self.done() {
+            return Err(Error::invalid("steps", format!("all {} steps are done", self.options.steps)));
+        }
+        let (b, t) = (self.options.batch_size, self.options.block_size);
+        let (opt, grad_clip) = (self.trainer.config().opt, self.trainer.config().grad_clip);
+        let (inputs, targets, lr) = self.trainer.next_batch(&self.ids[..self.split], t)?;
+        Ok(ExternalStep { inputs: inputs.to_vec(), targets: targets.to_vec(), b, t, lr, opt, grad_clip })
+    }
+
+    /// Counts a step run elsewhere on [`TrainRun::next_batch`]'s batch.
+    pub fn count_step(&mut self) {
+        self.trainer.count_step();
+    }
+
+    /// Replaces the model's parameters (the layout's order) with ones trained elsewhere. AdamW's
+    /// moments on this side stay as they were. Refuses a wrong length or a non-finite value.
+    pub fn set_params(&mut self, params: &[f32]) -> Result<()> {
+        let p = self.gpt.params_mut();
+        if params.len() != p.len() {
+            return Err(Error::Shape(format!("{} parameters given, the model has {}", params.len(), p.len())));
+        }
+        if let Some(i) = params.iter().position(|x| !x.is_finite()) {
+            return Err(Error::invalid("params", format!("parameter {i} is {}: training diverged", params[i])));
+        }
+        p.copy_from_slice(params);
+        Ok(())
     }
 
     /// Whether every step has been taken.

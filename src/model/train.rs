@@ -132,6 +132,19 @@ impl Trainer {
         Ok(StepStats { loss, lr, grad_norm })
     }
 
+    /// The next step's batch, `(inputs, targets)` (B, T) drawn as [`Trainer::step`] draws them,
+    /// and its learning rate, for a backend that runs the step itself (the GPU's
+    /// `GpuGpt::train_step`); [`Trainer::count_step`] then counts the step.
+    pub fn next_batch(&mut self, train: &[u32], t: usize) -> Result<(&[u32], &[u32], f32)> {
+        random_batch(train, t, &mut self.rng, &mut self.inputs, &mut self.targets)?;
+        Ok((&self.inputs, &self.targets, self.config.schedule.at(self.step)))
+    }
+
+    /// Counts a step taken elsewhere on [`Trainer::next_batch`]'s batch.
+    pub fn count_step(&mut self) {
+        self.step += 1;
+    }
+
     /// Replicas of `gpt` for [`Trainer::step_sharded`]: `shards - 1` copies of its shape (their
     /// parameters are overwritten from `gpt` at every step), with activations for one shard.
     pub fn replicas(&self, gpt: &Gpt, shards: usize) -> Result<Vec<Gpt>> {

@@ -21,6 +21,8 @@ use crate::model::run::{self, RunOptions, TrainRun, MAX_MEMORY_BYTES, MAX_TEXT_B
 #[wasm_bindgen]
 pub struct TrainSession {
     run: TrainRun,
+    /// The learning rate of the step `nextBatch` last handed out.
+    external_lr: f32,
 }
 
 /// What `step(n)` returns.
@@ -39,6 +41,23 @@ struct StepsJs {
     /// Characters trained on so far (a continued checkpoint's included).
     tokens_trained: f64,
     done: bool,
+}
+
+/// What `nextBatch()` returns and `WebGpuGpt.trainStep` takes: one step's batch and settings.
+#[derive(Serialize, serde::Deserialize)]
+pub(crate) struct StepBatchJs {
+    /// Token ids (B, T).
+    pub inputs: Vec<u32>,
+    /// The next characters (B, T).
+    pub targets: Vec<u32>,
+    pub b: usize,
+    pub t: usize,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub grad_clip: f32,
 }
 
 /// What `info()` returns.
@@ -91,7 +110,7 @@ impl TrainSession {
     #[wasm_bindgen(constructor)]
     pub fn new(text: &str, #[wasm_bindgen(unchecked_param_type = "object")] options: JsValue) -> Result<TrainSession, JsError> {
         let options: RunOptions = from_js(options, "options")?;
-        Ok(TrainSession { run: TrainRun::new(text, options).map_err(js_error)? })
+        Ok(TrainSession { run: TrainRun::new(text, options).map_err(js_error)?, external_lr: 0.0 })
     }
 
     /// Continues a checkpoint (safetensors bytes) on `text`; `options` must give the
@@ -103,7 +122,7 @@ impl TrainSession {
         #[wasm_bindgen(unchecked_param_type = "object")] options: JsValue,
     ) -> Result<TrainSession, JsError> {
         let options: RunOptions = from_js(options, "options")?;
-        Ok(TrainSession { run: TrainRun::from_checkpoint(bytes, text, options).map_err(js_error)? })
+        Ok(TrainSession { run: TrainRun::from_checkpoint(bytes, text, options).map_err(js_error)?, external_lr: 0.0 })
     }
 
     /// Takes up to `n` steps (fewer when the run ends) and returns their losses and the last
@@ -129,6 +148,55 @@ impl TrainSession {
             tokens_trained: self.run.tokens_trained() as f64,
             done: self.run.done(),
         })
+    }
+
+    /// The next step's batch, for a step run on the GPU: `{inputs, targets, b, t, lr, beta1,
+    /// beta2, eps, weight_decay, grad_clip}` (pass it to `WebGpuGpt.trainStep`), drawn as `step`
+    /// would draw it; then `countStep(loss, gradNorm)`. Throws once every step is done.
+    #[wasm_bindgen(js_name = nextBatch)]
+    pub fn next_batch(&mut self) -> Result<JsValue, JsError> {
+        let s = self.run.next_batch().map_err(js_error)?;
+        self.external_lr = s.lr;
+        to_js(&StepBatchJs {
+            inputs: s.inputs,
+            targets: s.targets,
+            b: s.b,
+            t: s.t,
+            lr: s.lr,
+            beta1: s.opt.beta1,
+            beta2: s.opt.beta2,
+            eps: s.opt.eps,
+            weight_decay: s.opt.weight_decay,
+            grad_clip: s.grad_clip,
+        })
+    }
+
+    /// Counts the step `nextBatch` handed out, run elsewhere with this loss and gradient norm;
+    /// returns what `step(1)` would have.
+    #[wasm_bindgen(js_name = countStep)]
+    pub fn count_step(&mut self, loss: f32, grad_norm: f32) -> Result<JsValue, JsError> {
+        self.run.count_step();
+        to_js(&StepsJs {
+            step: self.run.steps_done(),
+            steps: self.run.options().steps,
+            losses: vec![loss],
+            lr: self.external_lr,
+            grad_norm,
+            tokens_trained: self.run.tokens_trained() as f64,
+            done: self.run.done(),
+        })
+    }
+
+    /// The parameters (flat, llm.c order), copied: what `WebGpuGpt.create` uploads.
+    pub fn params(&self) -> Vec<f32> {
+        self.run.gpt().params().to_vec()
+    }
+
+    /// Takes parameters trained elsewhere (`WebGpuGpt.readParams()`); throws on a wrong length or a
+    /// non-finite value, keeping the current ones.
+    #[wasm_bindgen(js_name = setParams)]
+    pub fn set_params(&mut self, params: &[f32]) -> Result<(), JsError> {
+        self.run.set_params(params).map_err(js_error)
     }
 
     /// Mean loss over `iters` batches of each split: `{step, train, val}`; the same batches at

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::config::GptConfig;
+use crate::model::AdamW;
 use crate::webgpu::{GpuContext, GpuError, GpuGpt, GpuMatmul};
 
 fn js_error(e: GpuError) -> JsError {
@@ -131,6 +132,32 @@ impl WebGpuGpt {
         future_to_promise(async move {
             let logits = inner.forward(&tokens, b, t).await.map_err(reject)?;
             Ok(Float32Array::new_from_slice(&logits).into())
+        })
+    }
+
+    /// One training step on the GPU for a batch from `TrainSession.nextBatch()` (`{inputs,
+    /// targets, b, t, lr, beta1, beta2, eps, weight_decay, grad_clip}`) → Promise<Float32Array
+    /// [loss, grad_norm]>. The parameters change on the GPU only: `readParams()` fetches them.
+    #[wasm_bindgen(js_name = trainStep)]
+    pub fn train_step(&self, batch: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let s: super::train::StepBatchJs = serde_wasm_bindgen::from_value(batch)
+                .map_err(|e| JsValue::from(JsError::new(&format!("batch: {e} (pass what TrainSession.nextBatch() returns)"))))?;
+            let opt = AdamW { beta1: s.beta1, beta2: s.beta2, eps: s.eps, weight_decay: s.weight_decay };
+            let stats = inner.train_step(&s.inputs, &s.targets, s.b, s.t, s.lr, &opt, s.grad_clip).await.map_err(reject)?;
+            Ok(Float32Array::new_from_slice(&[stats.loss, stats.grad_norm]).into())
+        })
+    }
+
+    /// The parameters as they are on the GPU → Promise<Float32Array> (llm.c order): what
+    /// `TrainSession.setParams` takes after GPU training steps.
+    #[wasm_bindgen(js_name = readParams)]
+    pub fn read_params(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let p = inner.read_params().await.map_err(reject)?;
+            Ok(Float32Array::new_from_slice(&p).into())
         })
     }
 

@@ -33,7 +33,7 @@ mod pipelines;
 use std::fmt;
 
 pub use context::GpuContext;
-pub use gpt::{param_sizes, GpuGpt};
+pub use gpt::{param_sizes, GpuGpt, GpuStepStats};
 pub use matmul::GpuMatmul;
 
 use crate::error::Error;

@@ -23,11 +23,22 @@ const GELU_WGSL: &str = include_str!("shaders/gelu.wgsl");
 const RESIDUAL_WGSL: &str = include_str!("shaders/residual.wgsl");
 const ENCODER_WGSL: &str = include_str!("shaders/encoder.wgsl");
 const ATTENTION_WGSL: &str = include_str!("shaders/attention.wgsl");
+const CROSSENTROPY_WGSL: &str = include_str!("shaders/crossentropy.wgsl");
+const LAYERNORM_BACKWARD_WGSL: &str = include_str!("shaders/layernorm_backward.wgsl");
+const LAYERNORM_BACKWARD_PARAMS_WGSL: &str = include_str!("shaders/layernorm_backward_params.wgsl");
+const GELU_BACKWARD_WGSL: &str = include_str!("shaders/gelu_backward.wgsl");
+const ATTENTION_BACKWARD_QUERY_WGSL: &str = include_str!("shaders/attention_backward_query.wgsl");
+const ATTENTION_BACKWARD_KEY_WGSL: &str = include_str!("shaders/attention_backward_key.wgsl");
+const ENCODER_BACKWARD_WGSL: &str = include_str!("shaders/encoder_backward.wgsl");
+const GRADNORM_WGSL: &str = include_str!("shaders/gradnorm.wgsl");
+const ADAMW_WGSL: &str = include_str!("shaders/adamw.wgsl");
 
 /// Output tile edge of `matmul.wgsl`.
 const MATMUL_TILE: usize = 64;
 /// Workgroup size of the elementwise shaders (encoder, residual, gelu).
 const ELEMENTWISE_WG: usize = 256;
+/// Workgroups of gradnorm.wgsl's first stage (its `PARTS`).
+pub(crate) const GRADNORM_PARTS: usize = 64;
 /// WebGPU's guaranteed `maxComputeWorkgroupsPerDimension`.
 const MAX_WORKGROUPS: usize = 65535;
 /// `minUniformBufferOffsetAlignment`'s guaranteed value: each dispatch's uniforms get a slot this big.
@@ -42,6 +53,15 @@ pub(crate) struct Pipelines {
     residual: GpuComputePipeline,
     encoder: GpuComputePipeline,
     attention: GpuComputePipeline,
+    crossentropy: GpuComputePipeline,
+    layernorm_backward: GpuComputePipeline,
+    layernorm_backward_params: GpuComputePipeline,
+    gelu_backward: GpuComputePipeline,
+    attention_backward_query: GpuComputePipeline,
+    attention_backward_key: GpuComputePipeline,
+    encoder_backward: GpuComputePipeline,
+    gradnorm: GpuComputePipeline,
+    adamw: GpuComputePipeline,
 }
 
 /// Compiles one WGSL file; on failure the error carries the compiler's messages with line numbers.
@@ -80,6 +100,17 @@ impl Pipelines {
             residual: compile(device, "residual.wgsl", RESIDUAL_WGSL).await?,
             encoder: compile(device, "encoder.wgsl", ENCODER_WGSL).await?,
             attention: compile(device, "attention.wgsl", ATTENTION_WGSL).await?,
+            crossentropy: compile(device, "crossentropy.wgsl", CROSSENTROPY_WGSL).await?,
+            layernorm_backward: compile(device, "layernorm_backward.wgsl", LAYERNORM_BACKWARD_WGSL).await?,
+            layernorm_backward_params: compile(device, "layernorm_backward_params.wgsl", LAYERNORM_BACKWARD_PARAMS_WGSL)
+                .await?,
+            gelu_backward: compile(device, "gelu_backward.wgsl", GELU_BACKWARD_WGSL).await?,
+            attention_backward_query: compile(device, "attention_backward_query.wgsl", ATTENTION_BACKWARD_QUERY_WGSL)
+                .await?,
+            attention_backward_key: compile(device, "attention_backward_key.wgsl", ATTENTION_BACKWARD_KEY_WGSL).await?,
+            encoder_backward: compile(device, "encoder_backward.wgsl", ENCODER_BACKWARD_WGSL).await?,
+            gradnorm: compile(device, "gradnorm.wgsl", GRADNORM_WGSL).await?,
+            adamw: compile(device, "adamw.wgsl", ADAMW_WGSL).await?,
         })
     }
 }
@@ -265,9 +296,25 @@ impl<'a> PlanBuilder<'a> {
         k: usize,
         n: usize,
     ) -> GpuResult<()> {
+        self.linear_backward_dinp_into(dinp, dout, weight, true, m, k, n)
+    }
+
+    /// `dinp (M, K) (+)= dout (M, N) · weight (N, K)`: added into dinp when `accumulate`, else
+    /// written over it (a training step's activation gradients are written once, with no clear).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn linear_backward_dinp_into(
+        &mut self,
+        dinp: View<'a>,
+        dout: View<'a>,
+        weight: View<'a>,
+        accumulate: bool,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> GpuResult<()> {
         let a = Operand { view: dout, stride: n, layout: Layout::ReductionContiguous };
         let b = Operand { view: weight, stride: k, layout: Layout::OutputContiguous };
-        self.matmul(dinp, a, b, None, true, m, k, n)
+        self.matmul(dinp, a, b, None, accumulate, m, k, n)
     }
 
     /// `dweight (N, K) += dout (M, N)ᵀ · inp (M, K)`.
@@ -404,6 +451,185 @@ impl<'a> PlanBuilder<'a> {
             ],
             vec![qkv.buffer, att.buffer, out.buffer],
             grid(b * nh * t)?,
+        )
+    }
+
+    /// Softmax + mean cross-entropy over `logits (R, V)`: `losses (R)`, and the logits overwritten
+    /// by their gradient `(softmax - onehot(targets)) / R`.
+    pub(crate) fn crossentropy(
+        &mut self,
+        logits: View<'a>,
+        targets: &'a GpuBuffer,
+        losses: &'a GpuBuffer,
+        rows: usize,
+        v: usize,
+    ) -> GpuResult<()> {
+        self.push(
+            &self.ctx.pipelines.crossentropy.clone(),
+            &[("rows", rows), ("v", v), ("logits_off", logits.off)],
+            vec![targets, logits.buffer, losses],
+            grid(rows)?,
+        )
+    }
+
+    /// LayerNorm backward: `dinp (R, C) (+)= ...` (overwritten unless `accumulate`), and
+    /// `dweight`, `dbias` (C each, at `dw_off`, `db_off` in `grads`) `+=` their sums over rows.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn layernorm_backward(
+        &mut self,
+        dinp: View<'a>,
+        accumulate: bool,
+        grads: &'a GpuBuffer,
+        dw_off: usize,
+        db_off: usize,
+        dout: View<'a>,
+        inp: View<'a>,
+        weight: View<'a>,
+        mean: &'a GpuBuffer,
+        rstd: &'a GpuBuffer,
+        stats_off: usize,
+        rows: usize,
+        c: usize,
+    ) -> GpuResult<()> {
+        self.push(
+            &self.ctx.pipelines.layernorm_backward.clone(),
+            &[
+                ("rows", rows),
+                ("c", c),
+                ("dout_off", dout.off),
+                ("inp_off", inp.off),
+                ("dinp_off", dinp.off),
+                ("w_off", weight.off),
+                ("stat_off", stats_off),
+                ("accumulate", usize::from(accumulate)),
+            ],
+            vec![dout.buffer, inp.buffer, weight.buffer, mean, rstd, dinp.buffer],
+            grid(rows)?,
+        )?;
+        self.push(
+            &self.ctx.pipelines.layernorm_backward_params.clone(),
+            &[
+                ("rows", rows),
+                ("c", c),
+                ("dout_off", dout.off),
+                ("inp_off", inp.off),
+                ("dw_off", dw_off),
+                ("db_off", db_off),
+                ("stat_off", stats_off),
+            ],
+            vec![dout.buffer, inp.buffer, mean, rstd, grads],
+            grid(c.div_ceil(64))?,
+        )
+    }
+
+    /// GELU backward in place: `d (N) *= gelu'(x (N))`.
+    pub(crate) fn gelu_backward(&mut self, d: View<'a>, x: View<'a>, n: usize) -> GpuResult<()> {
+        self.push(
+            &self.ctx.pipelines.gelu_backward.clone(),
+            &[("n", n), ("x_off", x.off), ("d_off", d.off)],
+            vec![x.buffer, d.buffer],
+            grid(n.div_ceil(ELEMENTWISE_WG))?,
+        )
+    }
+
+    /// Attention backward: `dqkv (B, T, 3C)` written from `dout (B, T, C)`, the forward's `qkv`
+    /// and `att`, with `dpre` (B, NH, T, T) as scratch: by query rows, then by key rows.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn attention_backward(
+        &mut self,
+        dqkv: View<'a>,
+        dpre: &'a GpuBuffer,
+        dout: View<'a>,
+        qkv: View<'a>,
+        att: View<'a>,
+        b: usize,
+        t: usize,
+        c: usize,
+        nh: usize,
+    ) -> GpuResult<()> {
+        let uniforms = [
+            ("b", b),
+            ("t", t),
+            ("c", c),
+            ("nh", nh),
+            ("qkv_off", qkv.off),
+            ("att_off", att.off),
+            ("dout_off", dout.off),
+            ("dqkv_off", dqkv.off),
+        ];
+        let buffers = vec![qkv.buffer, att.buffer, dout.buffer, dpre, dqkv.buffer];
+        self.push(&self.ctx.pipelines.attention_backward_query.clone(), &uniforms, buffers.clone(), grid(b * nh * t)?)?;
+        self.push(&self.ctx.pipelines.attention_backward_key.clone(), &uniforms, buffers, grid(b * nh * t)?)
+    }
+
+    /// Embedding backward: `dwte += ` the rows of `dout (B, T, C)` by token, and (when `wpe_off`
+    /// is given, learned positions) `dwpe += ` their sums over the batch; both in `grads`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn encoder_backward(
+        &mut self,
+        grads: &'a GpuBuffer,
+        wte_off: usize,
+        wpe_off: Option<usize>,
+        dout: View<'a>,
+        tokens: &'a GpuBuffer,
+        b: usize,
+        t: usize,
+        c: usize,
+        v: usize,
+    ) -> GpuResult<()> {
+        let n = v * c + t * c;
+        self.push(
+            &self.ctx.pipelines.encoder_backward.clone(),
+            &[
+                ("v", v),
+                ("c", c),
+                ("t", t),
+                ("b", b),
+                ("dout_off", dout.off),
+                ("wte_off", wte_off),
+                ("wpe_off", wpe_off.unwrap_or(0)),
+                ("has_wpe", usize::from(wpe_off.is_some())),
+            ],
+            vec![tokens, dout.buffer, grads],
+            grid(n.div_ceil(ELEMENTWISE_WG))?,
+        )
+    }
+
+    /// The gradients' global norm and clipping factor into `out` (2): two dispatches through
+    /// `partial` ([`GRADNORM_PARTS`] floats); the largest norm is `hyper[7]`.
+    pub(crate) fn gradnorm(
+        &mut self,
+        out: &'a GpuBuffer,
+        partial: &'a GpuBuffer,
+        grads: &'a GpuBuffer,
+        hyper: &'a GpuBuffer,
+        n: usize,
+    ) -> GpuResult<()> {
+        let pipeline = self.ctx.pipelines.gradnorm.clone();
+        self.push(&pipeline, &[("n", n), ("stage", 0)], vec![grads, partial, out, hyper], (GRADNORM_PARTS as u32, 1))?;
+        self.push(&pipeline, &[("n", n), ("stage", 1)], vec![grads, partial, out, hyper], (1, 1))
+    }
+
+    /// AdamW on `n` parameters from element `off` (weight decay when `decay`), reading the
+    /// step's hyperparameters from `hyper` (8) and the clipping factor from `norm` (2).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn adamw(
+        &mut self,
+        params: &'a GpuBuffer,
+        grads: &'a GpuBuffer,
+        m: &'a GpuBuffer,
+        v: &'a GpuBuffer,
+        hyper: &'a GpuBuffer,
+        norm: &'a GpuBuffer,
+        off: usize,
+        n: usize,
+        decay: bool,
+    ) -> GpuResult<()> {
+        self.push(
+            &self.ctx.pipelines.adamw.clone(),
+            &[("n", n), ("off", off), ("decay", usize::from(decay))],
+            vec![params, grads, m, v, hyper, norm],
+            grid(n.div_ceil(ELEMENTWISE_WG))?,
         )
     }
 

@@ -10,6 +10,13 @@
 //   'trainSample'    { step, prompt, text, temperature }        every live.sampleEvery steps
 //   'trainSnapshot'  { step, probe, attention, probs, wpe, similarity, shape }  every live.snapshotEvery
 //   'trainState'     { state, step, reason? }                   on every change of state
+//   'trainBackend'   { training, adapter, note, fellBack }      at the start and on a GPU failure
+// A run trains on WebGPU when trainStart's `backend` asks for it ('webgpu', or 'auto' with a
+// hardware adapter): each step's batch comes from the TrainSession (so the data order is the
+// CPU's), the step runs on the GPU (WebGpuGpt.trainStep: forward, backward, AdamW resident there),
+// and the parameters come back to the session's CPU model before every evaluation, sample and
+// snapshot and on pause, which is what those read. A GPU failure or a lost device moves the run
+// to the CPU from the last parameters brought back, and says so.
 // Tokens per second count only the time inside training steps; elapsed and the ETA count
 // everything the run does (evaluations, samples and snapshots too), pauses excluded.
 
@@ -21,6 +28,28 @@ export const LIVE_DEFAULTS = {
   sampleEvery: 100, sampleLength: 200, temperature: 0.8, prompt: '\n',
   snapshotEvery: 25, probe: '',
 };
+
+/**
+ * The WebGPU adapter for `wanted` ('auto' | 'webgpu' | 'cpu'): `{ adapter, described }` when
+ * WebGPU should be used, else `{ note }` saying why not. 'auto' skips software adapters such as
+ * SwiftShader, which are slower than the CPU build; 'webgpu' takes whatever adapter there is.
+ */
+export async function pickGpuAdapter(wanted, hasBindings) {
+  if (wanted === 'cpu') return { note: 'CPU chosen' };
+  if (!hasBindings || !globalThis.navigator?.gpu) return { note: 'this browser has no WebGPU' };
+  let adapter = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    adapter = null;
+  }
+  if (!adapter) return { note: 'WebGPU gave no adapter (no usable GPU)' };
+  const info = adapter.info ?? {};
+  const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(described);
+  if (software && wanted === 'auto') return { note: `only a software adapter (${described}): the CPU is faster` };
+  return { adapter, described };
+}
 
 export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
   let text = null; // the text runs train on
@@ -49,6 +78,73 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
   function setState(r, state, reason) {
     r.state = state;
     emit('trainState', { state, step: r.step, reason });
+  }
+
+  /** The run's GPU model, when the choice and the browser allow one, else null; says which. */
+  async function startGpu(r, wanted) {
+    const w = wasm();
+    const pick = await pickGpuAdapter(wanted, !!w.WebGpuGpt);
+    let note = pick.note ?? '';
+    if (pick.adapter) {
+      try {
+        const model = await w.WebGpuGpt.create(r.session.params(), r.info, r.info.options.batch_size);
+        r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false };
+      } catch (e) {
+        note = `WebGPU could not start (${e?.message ?? e}); training on the CPU`;
+      }
+    }
+    emitBackend(r, note, false);
+  }
+
+  function emitBackend(r, note, fellBack) {
+    r.backend = { training: r.gpu ? 'webgpu' : 'cpu', adapter: r.gpu?.adapter ?? '', note, fellBack };
+    emit('trainBackend', r.backend);
+  }
+
+  /** One step on the GPU; on any failure the run moves to the CPU (and this step runs there). */
+  async function gpuStep(r) {
+    try {
+      const batch = r.session.nextBatch();
+      const [loss, gradNorm] = await r.gpu.model.trainStep(batch);
+      r.gpu.dirty = true;
+      return r.session.countStep(loss, gradNorm);
+    } catch (e) {
+      dropGpu(r, e);
+      return r.session.step(1);
+    }
+  }
+
+  /** Brings the GPU's parameters back to the session's CPU model (what evaluations, samples,
+   *  snapshots and checkpoints read); on failure, moves the run to the CPU. */
+  async function syncParams(r) {
+    if (!r.gpu?.dirty) return;
+    try {
+      r.session.setParams(await r.gpu.model.readParams());
+      r.gpu.dirty = false;
+      r.syncedStep = r.step;
+    } catch (e) {
+      dropGpu(r, e);
+    }
+  }
+
+  function dropGpu(r, err) {
+    const lost = r.gpu?.model.lostReason;
+    const msg = String(err?.message ?? err);
+    const what = lost != null || /device lost/i.test(msg) ? `the WebGPU device was lost (${lost || msg})` : `WebGPU failed (${msg})`;
+    const from = r.gpu.dirty ? `the parameters of step ${r.syncedStep} (the last brought back from the GPU)` : 'the current parameters';
+    freeGpu(r);
+    emitBackend(r, `${what} at step ${r.step}; training continues on the CPU from ${from}`, true);
+  }
+
+  function freeGpu(r) {
+    if (!r.gpu) return;
+    try {
+      r.gpu.model.destroy();
+    } catch (e) {
+      // already gone
+    }
+    r.gpu.model.free();
+    r.gpu = null;
   }
 
   function snapshot(r) {
@@ -143,7 +239,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
         // Steps until the slice is used up or a step is due for an evaluation, sample or snapshot.
         for (;;) {
           const t0 = performance.now();
-          const res = r.session.step(1);
+          const res = r.gpu ? await gpuStep(r) : r.session.step(1);
           const t1 = performance.now();
           r.time.step += t1 - t0;
           r.step = res.step;
@@ -155,6 +251,9 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
           if (due || t1 - slice0 >= SLICE_MS) break;
         }
         const done = r.step >= r.info.options.steps;
+        if (done || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0) {
+          await syncParams(r);
+        }
         if (done || r.step % live.evalEvery === 0) evaluate(r);
         if (done || r.step % live.sampleEvery === 0) sample(r);
         if (done || r.step % live.snapshotEvery === 0) emitSnapshot(r);
@@ -196,6 +295,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     const r = run;
     run = null;
     await halt(r, 'stopped');
+    freeGpu(r);
     r.session.free();
   }
 
@@ -252,7 +352,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
      * Starts a run on the current text (continuing the loaded checkpoint, if any) and returns
      * its info at once; the loop then runs and reports through events. An old run is dropped.
      */
-    async trainStart({ options, live = {} }) {
+    async trainStart({ options, live = {}, backend = 'auto' }) {
       if (text === null) throw new Error('text: choose a text first');
       live = { ...LIVE_DEFAULTS, ...live };
       for (const k of ['evalEvery', 'sampleEvery', 'snapshotEvery', 'evalIters']) {
@@ -272,8 +372,14 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
         pendingLosses: [], lastProgress: 0, elapsedMs: 0, lastEval: null,
         time: { step: 0, eval: 0, sample: 0, snapshot: 0 },
         stopped: Promise.resolve(),
+        gpu: null, backend: null, syncedStep: 0,
       };
       run = r;
+      await startGpu(r, ['auto', 'webgpu', 'cpu'].includes(backend) ? backend : 'auto');
+      if (run !== r) { // reset or restarted while the GPU started
+        freeGpu(r);
+        return info;
+      }
       // Where the run starts from: its evaluation, sample and attention before any step.
       const t0 = performance.now();
       r.sliceStart = t0;
@@ -282,7 +388,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       emitSnapshot(r);
       r.elapsedMs += performance.now() - t0;
       start(r);
-      return info;
+      return { ...info, backend: r.backend };
     },
 
     /** Pauses after the current slice; resolves with the step it stopped at. */
@@ -290,6 +396,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       if (!run) return { state: 'none', step: 0 };
       if (run.state === 'running') {
         await halt(run, 'paused');
+        await syncParams(run);
         progress(run, performance.now());
         setState(run, 'paused');
       }
@@ -339,6 +446,13 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     trainSample({ prompt = '\n', length = 200, temperature = 0.8, seed = 0 }) {
       if (!run) throw new Error('there is no model yet: start training first');
       return { text: run.session.sample(prompt, length, temperature, seed) };
+    },
+
+    /** Destroys the run's GPU device, as a driver reset would (tests of the fallback). */
+    trainLoseGpuDevice() {
+      if (!run?.gpu) return false;
+      run.gpu.model.destroy();
+      return true;
     },
 
     /** The run's state and counters. */

@@ -228,6 +228,7 @@ function writeHash() {
     if (text !== String(d[f.key])) q.set(f.key, text);
   }
   if (ui.source !== 'corpus') q.set('source', ui.source);
+  if ($('#train-on').value !== 'auto') q.set('backend', $('#train-on').value);
   if (/(^#|&)embed(=1)?(&|$)/.test(location.hash)) q.set('embed', '1');
   const url = `${location.pathname}${location.search}#${q}`;
   if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
@@ -246,6 +247,8 @@ function readHash() {
   }
   const source = q.get('source');
   ui.source = ['paste', 'file', 'corpus'].includes(source) ? source : 'corpus';
+  const backend = q.get('backend');
+  $('#train-on').value = ['auto', 'webgpu', 'cpu'].includes(backend) ? backend : 'auto';
 }
 
 // ---- the text -------------------------------------------------------------------------------
@@ -382,7 +385,7 @@ async function start() {
   $('#samples').replaceChildren();
   $('#evals tbody').replaceChildren();
   try {
-    const info = await ui.engine.call('trainStart', { options: ui.options, live: liveForWorker() });
+    const info = await ui.engine.call('trainStart', { options: ui.options, live: liveForWorker(), backend: $('#train-on').value });
     ui.run = info;
     if (info.replaced > 0) {
       showMessage(`${info.replaced.toLocaleString('en-US')} characters of your text are not in the checkpoint’s vocabulary; they were replaced by its ‘${showChar(info.vocab.includes(' ') ? ' ' : info.vocab[0])}’.`, 'warn');
@@ -394,6 +397,40 @@ async function start() {
     if (field === 'text') $('#err-text').textContent = message;
     showMessage(`Could not start: ${e.message ?? e}`);
   }
+}
+
+// ---- where training runs --------------------------------------------------------------------
+
+/** The CPU build's pill text and its one-line description. */
+function cpuBackend() {
+  const { build, threads, note, relaxed, isa } = ui.engine.info;
+  const pill = `${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${relaxed ? ' · relaxed' : ''}`;
+  const shards = build === 'threads'
+    ? `, ${threads} workers; each step's batch is split into ${threads} data-parallel shards (a model replica per worker, `
+      + 'gradients averaged) when the batch size divides evenly'
+    : '';
+  const text = `the ${ui.limits.kernels} kernels of the ${build} build${shards}${note ? ` (${note})` : ''}`;
+  return { pill, title: [`training on the ${ui.limits.kernels} kernels (${isa})`, note].filter(Boolean).join('; '), text };
+}
+
+/**
+ * Says where training runs: before a run, what the choice will do; after trainStart and on a
+ * fallback, the worker's 'trainBackend' report ({ training, adapter, note, fellBack }).
+ */
+function showTrainBackend(b) {
+  const cpu = cpuBackend();
+  if (b?.training === 'webgpu') {
+    setBackend(`WebGPU · ${b.adapter}`, 'ready', `training on WebGPU (${b.adapter})`);
+    $('#train-backend').textContent = `Training runs on WebGPU (${b.adapter}): each step's forward pass, loss, backward `
+      + 'pass and AdamW update run in one submission with the weights, activations, gradients and optimiser state '
+      + 'resident on the GPU; only the losses and the gradient norm come back. The parameters are brought back to the '
+      + 'CPU model for each evaluation, sample and snapshot, and on pause.';
+    return;
+  }
+  setBackend(cpu.pill, 'ready', cpu.title);
+  const why = b?.note ? ` WebGPU is not used: ${b.note}.` : ' Choose WebGPU above to train on the GPU (“auto” uses it on a hardware adapter).';
+  $('#train-backend').textContent = `Training runs on the CPU: ${cpu.text}.${why}`;
+  if (b?.fellBack) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
 }
 
 function setState(s) {
@@ -582,6 +619,8 @@ function onDone(d) {
 // ---- start-up -------------------------------------------------------------------------------
 
 function wire() {
+  // Where to train applies from the next Start; a running run keeps its backend.
+  $('#train-on').addEventListener('change', () => writeHash());
   for (const r of document.querySelectorAll('input[name="source"]')) {
     r.addEventListener('change', () => {
       showSource(r.value);
@@ -650,6 +689,7 @@ function wire() {
   e.on('trainSnapshot', showSnapshot);
   e.on('trainState', onState);
   e.on('trainDone', onDone);
+  e.on('trainBackend', showTrainBackend);
   e.on('error', (d) => showMessage(d.message));
 }
 
@@ -668,18 +708,9 @@ try {
   legend($('#wpe-sim .legend-row'), { scale: 'diverging', lo: -1, hi: 1, label: 'cosine similarity' });
 
   ui.engine = await Engine.start();
-  const { build, threads, note } = ui.engine.info;
+  globalThis.glassgpt = { get engine() { return ui.engine; } }; // for the console and the tests
   ui.limits = await ui.engine.call('trainLimits');
-  setBackend(`${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${ui.engine.info.relaxed ? ' · relaxed' : ''}`, 'ready',
-    [`training on the ${ui.limits.kernels} kernels (${ui.engine.info.isa})`, note].filter(Boolean).join('; '));
-  const shards = build === 'threads'
-    ? `, ${threads} workers; each step's batch is split into ${threads} data-parallel shards (a model replica per worker, `
-      + 'gradients averaged) when the batch size divides evenly'
-    : '';
-  $('#train-backend').textContent = `Training runs on the CPU: the ${ui.limits.kernels} kernels of the ${build} build${shards}`
-    + `${note ? ` (${note})` : ''}. WebGPU is not used for training yet: `
-    + 'the GPU side has the forward pass (the playground uses it for its attention maps) but not the backward kernels '
-    + 'of LayerNorm, attention and GELU, nor AdamW.';
+  showTrainBackend(null);
   $('[data-limit="text"]').textContent = fmtBytes(ui.limits.max_text_bytes);
   readHash();
   const p = matchingPreset();

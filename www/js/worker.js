@@ -1,6 +1,6 @@
 // The worker that owns the wasm core. The page talks to it through engine.js.
 import { loadWasm } from './load.js';
-import { trainHandlers } from './train-worker.js';
+import { pickGpuAdapter, trainHandlers } from './train-worker.js';
 
 let core = null; // { wasm, build, threads, note }
 let model = null; // the wasm Model handle the playground works with
@@ -260,27 +260,12 @@ async function syncGpu() {
     return;
   }
   if (gpu || !model) return;
-  if (!core.wasm.WebGpuGpt || !globalThis.navigator?.gpu) {
-    gpuNote = 'this browser has no WebGPU';
+  const pick = await pickGpuAdapter(gpuWanted, !!core.wasm.WebGpuGpt);
+  if (!pick.adapter) {
+    gpuNote = pick.note;
     return;
   }
-  let adapter = null;
-  try {
-    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch (e) {
-    adapter = null;
-  }
-  if (!adapter) {
-    gpuNote = 'WebGPU gave no adapter (no usable GPU)';
-    return;
-  }
-  const info = adapter.info ?? {};
-  const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
-  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(described);
-  if (software && gpuWanted === 'auto') {
-    gpuNote = `only a software adapter (${described}): the CPU is faster`;
-    return;
-  }
+  const described = pick.described;
   const m = model;
   try {
     const created = await core.wasm.WebGpuGpt.create(m.paramsView().slice(), m.config(), 1);

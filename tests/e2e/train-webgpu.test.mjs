@@ -1,0 +1,80 @@
+// Training on WebGPU in headless Chromium with --enable-unsafe-webgpu (SwiftShader, a software
+// adapter, so only chosen explicitly): the Train page runs a tiny model's steps on the GPU
+// (forward, backward and AdamW resident there) and its evaluation losses follow the same run on
+// the CPU; a lost device moves the run to the CPU with a message, and it finishes. No console
+// errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, screenshot, SITE_NOCOI } from './lib.mjs';
+
+const URL_TRAIN = new URL('train.html', SITE_NOCOI).href;
+const TEXT = 'To be, or not to be, that is the question:\nWhether \'tis nobler in the mind to suffer\n'.repeat(20);
+const RUN = {
+  n_layer: 1, n_head: 2, n_embd: 16, block_size: 16, batch_size: 8, steps: 80,
+  lr: 0.01, min_lr: 0.001, warmup_steps: 10, seed: 42,
+  evalEvery: 40, evalIters: 4, sampleEvery: 40, snapshotEvery: 20, sampleLength: 60,
+};
+const urlFor = (backend) => `${URL_TRAIN}#${new URLSearchParams({ preset: 'tiny', source: 'paste', backend, ...Object.fromEntries(Object.entries(RUN).map(([k, v]) => [k, String(v)])) })}`;
+
+let browser;
+before(async () => { browser = await launch({ webgpu: true }); });
+after(async () => { await browser?.close(); });
+
+async function openTrain(backend) {
+  const opened = await open(browser, urlFor(backend));
+  await opened.page.waitForSelector('body[data-ready="true"], .banner.error:not([hidden])', { timeout: 60000 });
+  await opened.page.fill('#paste', TEXT);
+  await opened.page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, TEXT.length.toLocaleString('en-US'));
+  return opened;
+}
+
+const evals = (page) => page.$$eval('#evals tbody tr', (rows) => rows.map((r) => ({
+  step: Number(r.dataset.step), train: Number(r.dataset.train), val: Number(r.dataset.val),
+})).reverse());
+
+async function train(backend) {
+  const { page, context, problems } = await openTrain(backend);
+  assert.equal(await page.inputValue('#train-on'), backend);
+  await page.click('#start');
+  await page.waitForSelector('body[data-train-state="done"]', { timeout: 240000 });
+  return { page, context, problems, ev: await evals(page) };
+}
+
+test('a run on WebGPU trains as the same run on the CPU', async () => {
+  const gpu = await train('webgpu');
+  assert.match(await gpu.page.textContent('#backend-pill'), /WebGPU/);
+  assert.match(await gpu.page.textContent('#train-backend'), /^Training runs on WebGPU \(.+\)/);
+  await screenshot(gpu.page, 'train-webgpu');
+  assert.deepEqual(gpu.problems, []);
+  await gpu.context.close();
+  const cpu = await train('cpu');
+  assert.match(await cpu.page.textContent('#train-backend'), /^Training runs on the CPU/);
+  assert.deepEqual(cpu.problems, []);
+  await cpu.context.close();
+
+  assert.deepEqual(gpu.ev.map((e) => e.step), [0, 40, 80]);
+  assert.ok(gpu.ev[2].val < gpu.ev[0].val - 1.0, `GPU val ${gpu.ev[0].val} → ${gpu.ev[2].val}`);
+  // Same initialisation and batches: step 0 is the same model; after 80 AdamW steps the two
+  // differ only by float rounding (GPU sums in another order).
+  const diff = Math.max(...gpu.ev.flatMap((e, i) => [Math.abs(e.train - cpu.ev[i].train), Math.abs(e.val - cpu.ev[i].val)]));
+  console.log(`WebGPU vs CPU training: evaluation losses ${JSON.stringify(gpu.ev)} vs ${JSON.stringify(cpu.ev)}; largest difference ${diff.toExponential(2)}`);
+  assert.equal(gpu.ev[0].val, cpu.ev[0].val);
+  assert.ok(diff < 0.02, `largest difference ${diff}`);
+});
+
+test('a lost device moves the run to the CPU, says so, and the run finishes', async () => {
+  const { page, context, problems } = await openTrain('webgpu');
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0]) >= 25, null, { timeout: 120000 });
+  assert.match(await page.textContent('#backend-pill'), /WebGPU/);
+  assert.equal(await page.evaluate(() => globalThis.glassgpt.engine.call('trainLoseGpuDevice')), true);
+  await page.waitForSelector('.banner.warn:not([hidden])', { timeout: 60000 });
+  assert.match(await page.textContent('.banner'), /device was lost .* at step \d+; training continues on the CPU from the parameters of step \d+/i);
+  await page.waitForSelector('body[data-train-state="done"]', { timeout: 240000 });
+  assert.doesNotMatch(await page.textContent('#backend-pill'), /WebGPU/);
+  const ev = await evals(page);
+  assert.deepEqual(ev.map((e) => e.step), [0, 40, 80]);
+  assert.ok(ev[2].val < ev[0].val - 1.0, `val ${ev[0].val} → ${ev[2].val}`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
