@@ -6,12 +6,19 @@
 //!   call. For tests, the bench page and spot checks from JS; the model never works this way.
 //! - [`GpuGpt`]: a GPT-2 forward with the parameters uploaded once and every activation resident
 //!   on the GPU: all layers are encoded into one command encoder, submitted once, and only the
-//!   logits (and the attention maps, on request) are read back.
+//!   logits (and the attention maps, on request) are read back. And a whole training step
+//!   ([`GpuGpt::train_step`]): forward, softmax + cross-entropy, backward, gradient norm and AdamW
+//!   in one submit, with gradients and AdamW's moments resident too; the per-position losses and
+//!   the gradient norm come back, the parameters when [`GpuGpt::read_params`] asks.
 //!
 //! The shaders live in `shaders/*.wgsl`, one file per kernel: a 64×64-tiled matmul in workgroup
 //! memory with vec4 loads (forward, `dinp` and `dweight` products through one kernel), the bias
 //! gradient, LayerNorm, GELU (tanh), the residual add, causal attention (writing the softmax
-//! probabilities (B, NH, T, T)), and the token + position embedding.
+//! probabilities (B, NH, T, T)), and the token + position embedding; for training, the fused
+//! softmax + cross-entropy, LayerNorm backward (by rows for the input, by channels for the
+//! weights), GELU backward, attention backward (by query rows, then by key rows: no float is
+//! written by two threads, so no atomics), the embedding backward (one thread per parameter),
+//! the two-stage gradient norm and AdamW.
 //!
 //! Architecture invariant: nothing here reads a buffer back in the middle of a forward pass.
 //!
