@@ -109,7 +109,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       r.gpu.dirty = true;
       return r.session.countStep(loss, gradNorm);
     } catch (e) {
-      dropGpu(r, e);
+      await dropGpu(r, e);
       return r.session.step(1);
     }
   }
@@ -123,11 +123,14 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       r.gpu.dirty = false;
       r.syncedStep = r.step;
     } catch (e) {
-      dropGpu(r, e);
+      await dropGpu(r, e);
     }
   }
 
-  function dropGpu(r, err) {
+  async function dropGpu(r, err) {
+    // A lost device first shows as a failed call (a mapping cancelled, a submit refused); its
+    // `lost` promise settles a task or two later. Give it a moment, to say what happened.
+    for (let i = 0; i < 20 && r.gpu.model.lostReason == null; i++) await new Promise((ok) => setTimeout(ok, 10));
     const lost = r.gpu?.model.lostReason;
     const msg = String(err?.message ?? err);
     const what = lost != null || /device lost/i.test(msg) ? `the WebGPU device was lost (${lost || msg})` : `WebGPU failed (${msg})`;
