@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 
 use crate::kernels::{with_thread_buffer, Kernels};
-use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, rows_times_matrix, tanh, weighted_sum_rows, weighted_sum_rows_multi, with_avx2, ROWS};
+use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows, with_avx2};
 
 /// LayerNorm's epsilon, as PyTorch's default.
 pub const LN_EPS: f32 = 1e-5;
@@ -143,7 +143,7 @@ pub fn layernorm_backward(
 /// queries, keys and values in the layouts the loops read contiguously, its probabilities
 /// transposed (backward), and its outputs before they are scattered into the heads' columns.
 pub fn attention_scratch_len(t: usize, hs: usize) -> usize {
-    7 * t * hs + 2 * t * t + ROWS * t + hs
+    7 * t * hs + 2 * t * t + t + hs
 }
 
 /// The columns of a score row to compute for query position `ti`: the visible ones, 0..=ti,
@@ -202,28 +202,14 @@ pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], scratch: &mut [f32
         }
         v[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + 2 * c + h * hs..][..hs]);
     }
-    let query = |ti: usize| &qkv[ti * c3 + h * hs..][..hs];
-    // ROWS query rows at a time (each row of kᵀ and v loaded once for all of them), then the
-    // rest one by one; the bits are the same either way, and the same as the KV-cached path's.
-    let grouped = t - t % ROWS;
-    for ti in (0..grouped).step_by(ROWS) {
-        let last = ti + ROWS - 1;
-        rows_times_matrix(&mut att[ti * t..], t, score_columns(last, t), std::array::from_fn(|r| query(ti + r)), kt, t);
-        for r in 0..ROWS {
-            let (visible, masked) = att[(ti + r) * t..][..t].split_at_mut(ti + r + 1);
-            softmax_row(visible, scale);
-            masked.fill(0.0);
-        }
-        // y = Σ att[t2] v[t2]
-        let rows: [&[f32]; ROWS] = std::array::from_fn(|r| &att[(ti + r) * t..][..t]);
-        weighted_sum_rows_multi(&mut y[ti * hs..], hs, hs, rows, [0; ROWS], std::array::from_fn(|r| ti + r + 1), v);
-    }
-    for ti in grouped..t {
+    for ti in 0..t {
+        let q = &qkv[ti * c3 + h * hs..][..hs];
         let row = &mut att[ti * t..][..t];
-        row_times_matrix(&mut row[..score_columns(ti, t)], query(ti), kt, t);
+        row_times_matrix(&mut row[..score_columns(ti, t)], q, kt, t);
         let (visible, masked) = row.split_at_mut(ti + 1);
         softmax_row(visible, scale);
         masked.fill(0.0);
+        // y = Σ att[t2] v[t2]
         weighted_sum_rows(&mut y[ti * hs..][..hs], visible, v);
     }
 }
@@ -274,7 +260,7 @@ pub fn attention_backward(k: &dyn Kernels, dinp: &mut [f32], dout: &[f32], inp: 
 with_avx2! {
 /// Backward of [`attention_head_forward`]: dq, dk, dv (T, HS each, overwritten) from dout
 /// (T, C) (this head's columns are read), qkv (T, 3C) and att (T, T).
-/// scratch ≥ 4·T·HS + 2·T² + ROWS·T floats.
+/// scratch ≥ 4·T·HS + 2·T² + T + HS floats.
 ///
 /// Two passes. Over query rows: datt = dout · vᵀ, the softmax backward
 /// `dpre[t2] = att[t2] (datt[t2] - Σ_j att[j] datt[j])` (O(T) per row; llm.c's reference loop
@@ -289,7 +275,7 @@ pub fn attention_head_backward(dq: &mut [f32], dk: &mut [f32], dv: &mut [f32], s
     let (dq_rows, rest) = rest.split_at_mut(t * hs); // (T, HS) dout of this head
     let (att_t, rest) = rest.split_at_mut(t * t); // (T, T) att transposed: [t2][ti]
     let (dpre_t, rest) = rest.split_at_mut(t * t); // (T, T) dpre transposed: [t2][ti]
-    let datt_rows = &mut rest[..ROWS * t]; // (ROWS, T) rows of datt, then dpre
+    let datt = &mut rest[..t]; // (T) one row of datt, then dpre
     for t2 in 0..t {
         let vr = &qkv[t2 * c3 + 2 * c + h * hs..][..hs];
         for d in 0..hs {
@@ -299,9 +285,10 @@ pub fn attention_head_backward(dq: &mut [f32], dk: &mut [f32], dv: &mut [f32], s
         q[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + h * hs..][..hs]);
         dq_rows[t2 * hs..][..hs].copy_from_slice(&dout[t2 * c + h * hs..][..hs]);
     }
-    // The softmax backward of query row ti, on its row of datt: dpre, also stored transposed.
-    let mut softmax_backward = |ti: usize, datt: &mut [f32]| {
+    for ti in 0..t {
         let p = &att[ti * t..][..=ti];
+        let d = &dq_rows[ti * hs..][..hs];
+        row_times_matrix(&mut datt[..score_columns(ti, t)], d, vt, t);
         let datt = &mut datt[..=ti];
         let weighted = dot(p, datt);
         for (t2, (dj, &pj)) in datt.iter_mut().zip(p).enumerate() {
@@ -309,34 +296,10 @@ pub fn attention_head_backward(dq: &mut [f32], dk: &mut [f32], dv: &mut [f32], s
             att_t[t2 * t + ti] = pj;
             dpre_t[t2 * t + ti] = *dj;
         }
-    };
-    // Query rows ROWS at a time (each row of vᵀ and k loaded once for all), then one by one.
-    let grouped = t - t % ROWS;
-    for ti in (0..grouped).step_by(ROWS) {
-        let last = ti + ROWS - 1;
-        let douts: [&[f32]; ROWS] = std::array::from_fn(|r| &dq_rows[(ti + r) * hs..][..hs]);
-        rows_times_matrix(datt_rows, t, score_columns(last, t), douts, vt, t);
-        for (r, datt) in datt_rows.chunks_exact_mut(t).enumerate() {
-            softmax_backward(ti + r, datt);
-        }
-        let rows: [&[f32]; ROWS] = std::array::from_fn(|r| &datt_rows[r * t..][..t]);
-        weighted_sum_rows_multi(&mut dq[ti * hs..], hs, hs, rows, [0; ROWS], std::array::from_fn(|r| ti + r + 1), k);
+        weighted_sum_rows(&mut dq[ti * hs..][..hs], datt, k);
     }
-    for ti in grouped..t {
-        let datt = &mut datt_rows[..t];
-        row_times_matrix(&mut datt[..score_columns(ti, t)], &dq_rows[ti * hs..][..hs], vt, t);
-        softmax_backward(ti, datt);
-        weighted_sum_rows(&mut dq[ti * hs..][..hs], &datt[..=ti], k);
-    }
-    // Key t2 is seen by queries t2..T: dk[t2] = Σ dpre[ti][t2] q[ti], dv[t2] = Σ att[ti][t2] dout[ti].
-    for t2 in (0..grouped).step_by(ROWS) {
-        let lo: [usize; ROWS] = std::array::from_fn(|r| t2 + r);
-        let dpre: [&[f32]; ROWS] = std::array::from_fn(|r| &dpre_t[(t2 + r) * t..][..t]);
-        weighted_sum_rows_multi(&mut dk[t2 * hs..], hs, hs, dpre, lo, [t; ROWS], q);
-        let probs: [&[f32]; ROWS] = std::array::from_fn(|r| &att_t[(t2 + r) * t..][..t]);
-        weighted_sum_rows_multi(&mut dv[t2 * hs..], hs, hs, probs, lo, [t; ROWS], dq_rows);
-    }
-    for t2 in grouped..t {
+    for t2 in 0..t {
+        // Key t2 is seen by queries t2..T.
         weighted_sum_rows(&mut dk[t2 * hs..][..hs], &dpre_t[t2 * t + t2..(t2 + 1) * t], &q[t2 * hs..]);
         weighted_sum_rows(&mut dv[t2 * hs..][..hs], &att_t[t2 * t + t2..(t2 + 1) * t], &dq_rows[t2 * hs..]);
     }
