@@ -14,14 +14,14 @@ const RUN = {
   lr: 0.01, min_lr: 0.001, warmup_steps: 10, seed: 42,
   evalEvery: 40, evalIters: 4, sampleEvery: 40, snapshotEvery: 20, sampleLength: 60,
 };
-const urlFor = (backend) => `${URL_TRAIN}#${new URLSearchParams({ preset: 'tiny', source: 'paste', backend, ...Object.fromEntries(Object.entries(RUN).map(([k, v]) => [k, String(v)])) })}`;
+const urlFor = (backend, run = RUN) => `${URL_TRAIN}#${new URLSearchParams({ preset: 'tiny', source: 'paste', backend, ...Object.fromEntries(Object.entries(run).map(([k, v]) => [k, String(v)])) })}`;
 
 let browser;
 before(async () => { browser = await launch({ webgpu: true }); });
 after(async () => { await browser?.close(); });
 
-async function openTrain(backend) {
-  const opened = await open(browser, urlFor(backend));
+async function openTrain(backend, run = RUN) {
+  const opened = await open(browser, urlFor(backend, run));
   await opened.page.waitForSelector('body[data-ready="true"], .banner.error:not([hidden])', { timeout: 60000 });
   await opened.page.fill('#paste', TEXT);
   await opened.page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, TEXT.length.toLocaleString('en-US'));
@@ -63,18 +63,22 @@ test('a run on WebGPU trains as the same run on the CPU', async () => {
 });
 
 test('a lost device moves the run to the CPU, says so, and the run finishes', async () => {
-  const { page, context, problems } = await openTrain('webgpu');
+  // 240 steps: the device is lost at step 25 or so, well before the end on any machine.
+  const { page, context, problems } = await openTrain('webgpu', { ...RUN, steps: 240 });
   await page.click('#start');
   await page.waitForFunction(() => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0]) >= 25, null, { timeout: 120000 });
   assert.match(await page.textContent('#backend-pill'), /WebGPU/);
   assert.equal(await page.evaluate(() => globalThis.glassgpt.engine.call('trainLoseGpuDevice')), true);
+  // The warning banner shows (until the run's "Done" message replaces it: the rest of a tiny run
+  // takes a second or two); the note under the progress bar keeps saying what happened.
   await page.waitForSelector('.banner.warn:not([hidden])', { timeout: 60000 });
-  assert.match(await page.textContent('.banner'), /device was lost .* at step \d+; training continues on the CPU from the parameters of step \d+/i);
   await page.waitForSelector('body[data-train-state="done"]', { timeout: 240000 });
+  assert.match(await page.textContent('#train-backend'),
+    /^Training runs on the CPU: .* WebGPU is not used: the WebGPU device was lost .* at step \d+; training continues on the CPU from the parameters of step \d+/);
   assert.doesNotMatch(await page.textContent('#backend-pill'), /WebGPU/);
   const ev = await evals(page);
-  assert.deepEqual(ev.map((e) => e.step), [0, 40, 80]);
-  assert.ok(ev[2].val < ev[0].val - 1.0, `val ${ev[0].val} → ${ev[2].val}`);
+  assert.deepEqual(ev.map((e) => e.step), [0, 40, 80, 120, 160, 200, 240]);
+  assert.ok(ev[6].val < ev[0].val - 1.0, `val ${ev[0].val} → ${ev[6].val}`);
   assert.deepEqual(problems, []);
   await context.close();
 });
