@@ -40,8 +40,24 @@ fn cli_evals(stdout: &str) -> Vec<(usize, f32, f32)> {
         .collect()
 }
 
+/// With the `threads` feature, the CLI and this process both train on two threads, so both take
+/// data-parallel steps (two shards of the batch of 4); without it, both take plain steps.
+#[cfg(feature = "threads")]
+fn on_two_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(f)
+}
+
+#[cfg(not(feature = "threads"))]
+fn on_two_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    f()
+}
+
 #[test]
 fn the_run_trains_exactly_as_the_cli() {
+    on_two_threads(the_run_trains_exactly_as_the_cli_here);
+}
+
+fn the_run_trains_exactly_as_the_cli_here() {
     // The CLI runs on kernels::best(); so does this process, so the two agree bit for bit.
     let k: &dyn Kernels = best();
     let dir = std::env::temp_dir().join(format!("glassgpt-train-run-{}", std::process::id()));
@@ -52,6 +68,7 @@ fn the_run_trains_exactly_as_the_cli() {
     let ckpt = dir.join("m.safetensors");
     let o = options();
     let out = Command::new(env!("CARGO_BIN_EXE_glassgpt"))
+        .env("RAYON_NUM_THREADS", "2")
         .args(["train", "--data", data.to_str().unwrap(), "--out", ckpt.to_str().unwrap()])
         .args(["--n-layer", "2", "--n-head", "2", "--n-embd", "16", "--block-size", "16", "--batch", "4"])
         .args(["--steps", "60", "--lr", "1e-2", "--min-lr", "1e-3", "--warmup", "5", "--seed", "42"])
@@ -59,7 +76,9 @@ fn the_run_trains_exactly_as_the_cli() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.contains("data parallel: 2 shards of 2 sequences"), cfg!(feature = "threads"), "{stderr}");
     let cli = cli_evals(&stdout);
     assert_eq!(cli.iter().map(|e| e.0).collect::<Vec<_>>(), [0, 20, 40, 60], "{stdout}");
 

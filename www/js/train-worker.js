@@ -84,11 +84,12 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
   async function startGpu(r, wanted) {
     const w = wasm();
     const pick = await pickGpuAdapter(wanted, !!w.WebGpuGpt);
+    if (run !== r) return; // reset or restarted meanwhile: its session is gone
     let note = pick.note ?? '';
     if (pick.adapter) {
       try {
         const model = await w.WebGpuGpt.create(r.session.params(), r.info, r.info.options.batch_size);
-        r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false };
+        r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false, step: r.step };
       } catch (e) {
         note = `WebGPU could not start (${e?.message ?? e}); training on the CPU`;
       }
@@ -101,33 +102,52 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     emit('trainBackend', r.backend);
   }
 
+  /**
+   * Runs `fn` after every GPU operation queued before it. WebGpuGpt takes one call at a time, and
+   * a readback asked for by the page (a checkpoint, a probe) may come while the loop awaits a step.
+   */
+  function withGpu(r, fn) {
+    const next = r.gpuQueue.then(fn);
+    r.gpuQueue = next.catch(() => {});
+    return next;
+  }
+
   /** One step on the GPU; on any failure the run moves to the CPU (and this step runs there). */
   async function gpuStep(r) {
-    try {
-      const batch = r.session.nextBatch();
-      const [loss, gradNorm] = await r.gpu.model.trainStep(batch);
-      r.gpu.dirty = true;
-      return r.session.countStep(loss, gradNorm);
-    } catch (e) {
-      await dropGpu(r, e);
-      return r.session.step(1);
-    }
+    const res = await withGpu(r, async () => {
+      if (!r.gpu) return null;
+      try {
+        const batch = r.session.nextBatch();
+        const [loss, gradNorm] = await r.gpu.model.trainStep(batch);
+        const counted = r.session.countStep(loss, gradNorm);
+        r.gpu.dirty = true;
+        r.gpu.step = counted.step;
+        return counted;
+      } catch (e) {
+        await dropGpu(r, e);
+        return null;
+      }
+    });
+    return res ?? r.session.step(1);
   }
 
   /** Brings the GPU's parameters back to the session's CPU model (what evaluations, samples,
-   *  snapshots and checkpoints read); on failure, moves the run to the CPU. */
-  async function syncParams(r) {
-    if (!r.gpu?.dirty) return;
-    try {
-      r.session.setParams(await r.gpu.model.readParams());
-      r.gpu.dirty = false;
-      r.syncedStep = r.step;
-    } catch (e) {
-      await dropGpu(r, e);
-    }
+   *  snapshots, probes and checkpoints read); on failure, moves the run to the CPU. */
+  function syncParams(r) {
+    return withGpu(r, async () => {
+      if (!r.gpu?.dirty) return;
+      try {
+        r.session.setParams(await r.gpu.model.readParams());
+        r.gpu.dirty = false;
+        r.syncedStep = r.gpu.step;
+      } catch (e) {
+        await dropGpu(r, e);
+      }
+    });
   }
 
   async function dropGpu(r, err) {
+    if (!r.gpu) return; // already dropped (or the run was reset)
     // A lost device first shows as a failed call (a mapping cancelled, a submit refused); its
     // `lost` promise settles a task or two later. Give it a moment, to say what happened.
     for (let i = 0; i < 20 && r.gpu.model.lostReason == null; i++) await new Promise((ok) => setTimeout(ok, 10));
@@ -135,8 +155,9 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     const msg = String(err?.message ?? err);
     const what = lost != null || /device lost/i.test(msg) ? `the WebGPU device was lost (${lost || msg})` : `WebGPU failed (${msg})`;
     const from = r.gpu.dirty ? `the parameters of step ${r.syncedStep} (the last brought back from the GPU)` : 'the current parameters';
+    const at = r.gpu.step ?? r.step;
     freeGpu(r);
-    emitBackend(r, `${what} at step ${r.step}; training continues on the CPU from ${from}`, true);
+    emitBackend(r, `${what} at step ${at}; training continues on the CPU from ${from}`, true);
   }
 
   function freeGpu(r) {
@@ -375,7 +396,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
         pendingLosses: [], lastProgress: 0, elapsedMs: 0, lastEval: null,
         time: { step: 0, eval: 0, sample: 0, snapshot: 0 },
         stopped: Promise.resolve(),
-        gpu: null, backend: null, syncedStep: 0,
+        gpu: null, backend: null, syncedStep: 0, gpuQueue: Promise.resolve(),
       };
       run = r;
       await startGpu(r, ['auto', 'webgpu', 'cpu'].includes(backend) ? backend : 'auto');
@@ -423,15 +444,21 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     },
 
     /** The run's model now, as safetensors bytes (moved to the page). */
-    trainCheckpoint() {
+    async trainCheckpoint() {
       if (!run) throw new Error('there is no model yet: start training first');
+      const r = run;
+      await syncParams(r); // training on the GPU: the newest parameters, not the last synced
+      if (run !== r) throw new Error('the run was reset');
       const bytes = run.session.checkpoint();
       return transferable({ bytes, step: run.step, tokensTrained: run.tokensTrained }, [bytes.buffer]);
     },
 
     /** Attention, next-character distribution and positions for `probe` now (e.g. while paused). */
-    trainProbe({ probe }) {
+    async trainProbe({ probe }) {
       if (run) {
+        const r = run;
+        await syncParams(r);
+        if (run !== r) throw new Error('the run was reset');
         run.live.probe = probe ?? run.live.probe;
         return transferable(...snapshot(run));
       }
@@ -446,8 +473,11 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     },
 
     /** A sample now from the run's model. */
-    trainSample({ prompt = '\n', length = 200, temperature = 0.8, seed = 0 }) {
+    async trainSample({ prompt = '\n', length = 200, temperature = 0.8, seed = 0 }) {
       if (!run) throw new Error('there is no model yet: start training first');
+      const r = run;
+      await syncParams(r);
+      if (run !== r) throw new Error('the run was reset');
       return { text: run.session.sample(prompt, length, temperature, seed) };
     },
 

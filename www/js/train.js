@@ -450,6 +450,7 @@ async function togglePause() {
 
 async function reset() {
   await ui.engine.call('trainReset');
+  showTrainBackend(null); // no run: say what the choice will do, not where the last run trained
   ui.run = null;
   ui.checkpoint = null;
   $('#resume-note').hidden = true;

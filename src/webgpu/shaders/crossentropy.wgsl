@@ -71,6 +71,9 @@ fn main(
     }
     let target_logit = logits[base + tgt]; // read by every thread before any write below
     let lse = mx + log(workgroup_sum(lid, s));
+    // Another thread overwrites logits[base + tgt] below: order the reads above before the writes
+    // (workgroupBarrier orders only workgroup memory).
+    storageBarrier();
     let scale = 1.0 / f32(u.rows);
     for (var i = lid; i < u.v; i += WG) {
         let p = exp(logits[base + i] - lse);
