@@ -16,18 +16,26 @@ use super::context::GpuContext;
 use super::{js_message, GpuError, GpuResult};
 use crate::error::Error;
 
+/// A shader of one workgroup per row with `shaders/reduce.wgsl` (workgroup_sum, workgroup_max)
+/// prepended: WGSL has no include. Compiler messages' line numbers count the prelude's lines too.
+macro_rules! with_reductions {
+    ($path:literal) => {
+        concat!(include_str!("shaders/reduce.wgsl"), include_str!($path))
+    };
+}
+
 const MATMUL_WGSL: &str = include_str!("shaders/matmul.wgsl");
 const MATMUL_DBIAS_WGSL: &str = include_str!("shaders/matmul_dbias.wgsl");
-const LAYERNORM_WGSL: &str = include_str!("shaders/layernorm.wgsl");
+const LAYERNORM_WGSL: &str = with_reductions!("shaders/layernorm.wgsl");
 const GELU_WGSL: &str = include_str!("shaders/gelu.wgsl");
 const RESIDUAL_WGSL: &str = include_str!("shaders/residual.wgsl");
 const ENCODER_WGSL: &str = include_str!("shaders/encoder.wgsl");
-const ATTENTION_WGSL: &str = include_str!("shaders/attention.wgsl");
-const CROSSENTROPY_WGSL: &str = include_str!("shaders/crossentropy.wgsl");
-const LAYERNORM_BACKWARD_WGSL: &str = include_str!("shaders/layernorm_backward.wgsl");
+const ATTENTION_WGSL: &str = with_reductions!("shaders/attention.wgsl");
+const CROSSENTROPY_WGSL: &str = with_reductions!("shaders/crossentropy.wgsl");
+const LAYERNORM_BACKWARD_WGSL: &str = with_reductions!("shaders/layernorm_backward.wgsl");
 const LAYERNORM_BACKWARD_PARAMS_WGSL: &str = include_str!("shaders/layernorm_backward_params.wgsl");
 const GELU_BACKWARD_WGSL: &str = include_str!("shaders/gelu_backward.wgsl");
-const ATTENTION_BACKWARD_QUERY_WGSL: &str = include_str!("shaders/attention_backward_query.wgsl");
+const ATTENTION_BACKWARD_QUERY_WGSL: &str = with_reductions!("shaders/attention_backward_query.wgsl");
 const ATTENTION_BACKWARD_KEY_WGSL: &str = include_str!("shaders/attention_backward_key.wgsl");
 const ENCODER_BACKWARD_WGSL: &str = include_str!("shaders/encoder_backward.wgsl");
 const GRADNORM_WGSL: &str = include_str!("shaders/gradnorm.wgsl");

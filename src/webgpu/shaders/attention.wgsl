@@ -21,37 +21,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> att: array<f32>;    // (B, NH, T, T)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;    // (B, T, C)
 
-const WG: u32 = 64u;
 const NEG_MAX: f32 = -3.0e38; // below any score; near -FLT_MAX without overflowing its parse
-var<workgroup> red: array<f32, 64>;
-
-fn workgroup_max(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] = max(red[lid], red[lid + s]);
-        }
-        workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-}
-
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-}
 
 @compute @workgroup_size(64)
 fn main(

@@ -24,23 +24,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> dpre: array<f32>;   // (B, NH, T, T), one layer
 @group(0) @binding(5) var<storage, read_write> dqkv: array<f32>;   // (B, T, 3C)
 
-const WG: u32 = 64u;
-var<workgroup> red: array<f32, 64>;
-
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            red[lid] += red[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-}
-
 @compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
