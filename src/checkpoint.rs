@@ -220,7 +220,7 @@ pub fn load(bytes: &[u8]) -> Result<Checkpoint> {
     // no gaps or overlaps. This also bounds what the tensors can ask us to allocate by the
     // size of the file.
     let mut ranges: Vec<(usize, usize, &str)> = entries.iter().map(|(n, e)| (e.begin, e.end, n.as_str())).collect();
-    ranges.sort_unstable();
+    crate::sort::sort_by(&mut ranges, |a, b| a.cmp(b));
     let mut covered = 0;
     for (begin, end, name) in ranges {
         if begin != covered {

@@ -28,6 +28,7 @@ pub mod kernels;
 pub mod model;
 pub mod rng;
 pub mod sizing;
+pub mod sort;
 pub mod tokenizer;
 
 #[cfg(target_arch = "wasm32")]

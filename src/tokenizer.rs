@@ -39,9 +39,19 @@ pub struct Encoded {
 impl Vocab {
     /// The vocabulary of `text`: its sorted unique characters.
     pub fn from_text(text: &str) -> Result<Vocab> {
-        let mut chars: Vec<char> = text.chars().collect();
-        chars.sort_unstable();
-        chars.dedup();
+        // ASCII in a table, the rest in a set; then sorted (a few thousand at most).
+        let (mut ascii, mut seen) = ([false; 128], std::collections::HashSet::new());
+        for c in text.chars() {
+            if c.is_ascii() {
+                ascii[c as usize] = true;
+            } else {
+                seen.insert(c);
+            }
+        }
+        let mut others: Vec<char> = seen.into_iter().collect();
+        crate::sort::sort_by(&mut others, char::cmp);
+        let mut chars: Vec<char> = (0u8..128).filter(|&b| ascii[b as usize]).map(char::from).collect();
+        chars.extend(others);
         Vocab::from_chars(chars)
     }
 
@@ -178,6 +188,12 @@ mod tests {
         assert_eq!(v.encode("hold").unwrap(), vec![5, 7, 6, 3]);
         assert_eq!(v.decode(&[5, 4, 6, 6, 7]).unwrap(), "hello");
         assert!(matches!(v.decode(&[10]), Err(Error::Tokenizer(m)) if m.contains("token 10 at position 0")));
+        // Non-ASCII, repeated and astral characters: the sorted unique chars, as a sort finds them.
+        let text = "ÿ日本 héllo 日本語 wörld 😀 Zürich\u{7f}\u{80}ÿ😀";
+        let mut want: Vec<char> = text.chars().collect();
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(Vocab::from_text(text).unwrap().as_string(), want.into_iter().collect::<String>());
     }
 
     #[test]

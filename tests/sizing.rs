@@ -3,7 +3,7 @@
 
 use glassgpt::config::PosEncoding;
 use glassgpt::sizing::presets::{self, model, scenario, seed_scenario};
-use glassgpt::sizing::{count_params, estimate, Architecture, ComputePrecision, Estimate, Inputs, Quantity};
+use glassgpt::sizing::{count_params, estimate, training_compute, Architecture, ComputePrecision, Estimate, Inputs, Quantity};
 
 /// `a` within `rel` relative error of `b`.
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -272,6 +272,30 @@ fn gpt3_counts_are_near_table_2_1() {
     assert!(big.kaplan.formula.starts_with("12 × n_layer × n_embd² = 12 × 96 × 12,288²"), "{}", big.kaplan.formula);
     let gpt1 = count_params(&model("gpt1").unwrap().arch).unwrap();
     assert!(close(gpt1.total.value, 117e6, 0.01), "{}", gpt1.total.value);
+}
+
+#[test]
+fn training_compute_is_the_estimates_n_and_6nd() {
+    // The model builds carry training_compute() alone (the Train page's plan): it must give the
+    // estimate's N and training FLOPs, formulas included, with attention on and off and with a
+    // stated N.
+    for id in presets::scenario_ids() {
+        for (attention, stated) in [(false, None), (true, None), (true, Some(1.5e9))] {
+            let mut s = scenario(&id).unwrap();
+            s.training.attention = attention;
+            if stated.is_some() {
+                s.model.params = stated;
+            }
+            let e = estimate(&s).unwrap();
+            let (n, flops) = training_compute(&s.model, &s.training).unwrap();
+            assert_eq!(n, e.model.params, "{id}");
+            assert_eq!(flops, e.training.flops, "{id}");
+        }
+    }
+    let mut bad = seed_scenario();
+    bad.training.tokens = 0.0;
+    let err = training_compute(&bad.model, &bad.training).unwrap_err().to_string();
+    assert_eq!(err, estimate(&bad).unwrap_err().to_string());
 }
 
 #[test]

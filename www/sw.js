@@ -1,6 +1,6 @@
 // glassgpt's service worker: the site works offline after one visit.
 //
-// On install it caches the app shell (every page, script, stylesheet, both wasm builds and the
+// On install it caches the app shell (every page, script, stylesheet, every wasm build and the
 // shipped model); every other same-origin GET it serves (the corpus, the threaded build's helper
 // scripts) is cached the first time it is fetched. Requests go to the network first, so a
 // deployed update shows at once; when the network fails the cached copy answers.
@@ -9,7 +9,7 @@
 // coi-serviceworker technique: registered as `sw.js?coi=1` (a page opened with `?coi=1`, see
 // js/site.js), it adds COOP/COEP to every response, so the page reloads cross-origin isolated
 // and the threaded build runs. Off by default.
-const VERSION = 'glassgpt-v2';
+const VERSION = 'glassgpt-v3';
 const COI = new URL(self.location.href).searchParams.get('coi') === '1';
 
 const SHELL = [
@@ -22,6 +22,7 @@ const SHELL = [
     .map((w) => `js/widgets/${w}.js`),
   'pkg/glassgpt.js', 'pkg/glassgpt_bg.wasm', 'pkg-threads/glassgpt.js', 'pkg-threads/glassgpt_bg.wasm',
   'pkg-relaxed/glassgpt.js', 'pkg-relaxed/glassgpt_bg.wasm', 'pkg-threads-relaxed/glassgpt.js', 'pkg-threads-relaxed/glassgpt_bg.wasm',
+  'pkg-webgpu/glassgpt.js', 'pkg-webgpu/glassgpt_bg.wasm', 'pkg-sizing/glassgpt.js', 'pkg-sizing/glassgpt_bg.wasm',
   'models/shakespeare.safetensors',
 ];
 

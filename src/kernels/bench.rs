@@ -135,7 +135,7 @@ pub fn bench_matmul(
             (clock() - t0) / calls as f64
         })
         .collect();
-    per_call.sort_by(f64::total_cmp);
+    crate::sort::sort_by(&mut per_call, f64::total_cmp);
     let len = per_call.len();
     let median_s = if len % 2 == 1 { per_call[len / 2] } else { 0.5 * (per_call[len / 2 - 1] + per_call[len / 2]) };
     Stats { median_s, min_s: per_call[0], max_s: per_call[len - 1], flops: op.flops(m, k, n), calls_per_sample: calls }

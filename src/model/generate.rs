@@ -60,7 +60,7 @@ impl Sampler {
         scratch.clear();
         scratch.extend(logits.iter().enumerate().map(|(i, &l)| (exp((l - maxval) * inv_t), i as u32)));
         if self.top_k > 0 || self.top_p < 1.0 {
-            scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            crate::sort::sort_by(scratch, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             if self.top_k > 0 {
                 scratch.truncate(self.top_k.max(1));
             }

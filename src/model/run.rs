@@ -26,6 +26,7 @@ use crate::model::gpt::{AdamW, Gpt, LrSchedule};
 use crate::model::params::ParameterLayout;
 use crate::model::train::{default_shards, split_train_val, StepStats, TrainConfig, Trainer};
 use crate::rng::Rng;
+use crate::sizing::inputs::{ModelInputs, TrainingInputs};
 use crate::sizing::{self, Architecture, Quantity};
 use crate::tokenizer::Vocab;
 
@@ -201,7 +202,7 @@ impl RunOptions {
         let config = self.model_config(vocab_size);
         let tokens = (self.steps * self.batch_size * self.block_size) as f64;
         let (params, flops) = training_flops(&config, tokens)?;
-        let gpt3_flops = sizing::estimate(&sizing::seed_scenario())?.training.flops;
+        let (_, gpt3_flops) = sizing::training_compute(&sizing::presets::seed_model(), &sizing::presets::seed_training())?;
         Ok(Plan {
             num_parameters: ParameterLayout::new(&config)?.num_parameters,
             params,
@@ -217,14 +218,9 @@ impl RunOptions {
 
 /// N and 6ND for a model of `config` trained on `tokens`, as the calculator computes them.
 fn training_flops(config: &GptConfig, tokens: f64) -> Result<(Quantity, Quantity)> {
-    let mut inputs = sizing::seed_scenario();
-    inputs.model.name = "this run".into();
-    inputs.model.arch = Architecture::from(config);
-    inputs.model.params = None;
-    inputs.training.tokens = tokens;
-    inputs.training.attention = false;
-    let e = sizing::estimate(&inputs)?;
-    Ok((e.model.params, e.training.flops))
+    let model = ModelInputs { name: "this run".into(), arch: Architecture::from(config), params: None };
+    let training = TrainingInputs { tokens, ..sizing::presets::seed_training() };
+    sizing::training_compute(&model, &training)
 }
 
 /// What a run of some options amounts to; see [`RunOptions::plan`].

@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::format::{grouped, num, usd};
-use super::inputs::{ComputePrecision, Inputs, TrainingPrecision, WeightPrecision};
-use super::params::{count_params_at, ParamCount};
+use super::inputs::{ComputePrecision, Inputs, ModelInputs, TrainingInputs, TrainingPrecision, WeightPrecision};
+use super::params::{count_params_at, Architecture, ParamCount};
 use super::quantity::{Quantity, Unit};
 use crate::error::Result;
 
@@ -224,29 +224,7 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
 
     // ---- model ----
     let count = count_params_at(arch, "model.arch")?;
-    let (n, params) = match m.params {
-        Some(stated) => {
-            let p = q(
-                "model.params",
-                stated,
-                Unit::Params,
-                format!("N as stated: {} (the architecture counts {})", num(stated), num(count.total.value)),
-            )?;
-            if stated != count.total.value {
-                notes.push(format!(
-                    "N is the stated {}; the architecture itself counts {} parameters ({}). Every formula uses the stated N.",
-                    num(stated),
-                    num(count.total.value),
-                    super::format::params(count.total.value)
-                ));
-            }
-            (stated, p)
-        }
-        None => {
-            let total = count.total.value;
-            (total, q("model.params", total, Unit::Params, format!("N = the architecture's total = {}", num(total)))?)
-        }
-    };
+    let (n, params) = model_params(m, &count, &mut notes)?;
     let nn = num(n);
 
     // ---- hardware ----
@@ -292,27 +270,8 @@ pub fn estimate(inputs: &Inputs) -> Result<Estimate> {
     )?;
     let d = t.tokens;
     let nd = num(d);
-    let a = if t.attention { attn_v / 2.0 } else { 0.0 }; // n_layer · n_ctx · d_attn
-    let per_token = |k: f64| k * n + k * a;
-    let symbolic = |k: u32| {
-        if t.attention {
-            format!(
-                "({k} × N + {k} × n_layer × n_ctx × d_attn) × D = ({k} × {nn} + {k} × {} × {} × {}) × {nd}",
-                num(l),
-                num(ctx),
-                num(c)
-            )
-        } else {
-            format!("{k} × N × D = {k} × {nn} × {nd}")
-        }
-    };
-    let fwd_v = per_token(2.0) * d;
-    let bwd_v = per_token(4.0) * d;
-    let flops_v = per_token(6.0) * d;
-    let forward = q("training.forward", fwd_v, Unit::Flops, format!("{} = {}", symbolic(2), num(fwd_v)))?;
-    let backward = q("training.backward", bwd_v, Unit::Flops, format!("{} = {}", symbolic(4), num(bwd_v)))?;
-    let flops =
-        q("training.flops", flops_v, Unit::Flops, format!("{} = {} (forward + backward)", symbolic(6), num(flops_v)))?;
+    let [forward, backward, flops] = training_flops(arch, t, n)?;
+    let flops_v = flops.value;
     let fps_v = flops_v / (t.days * DAY_S);
     let flop_per_s = q(
         "training.flop_per_s",
@@ -610,6 +569,78 @@ fn gpu_name(name: &str) -> &str {
     } else {
         name
     }
+}
+
+/// N and the training FLOPs (6ND, forward + backward) of `inputs`, exactly as [`estimate`]
+/// computes them, without the hardware, deployment, inference and memory sections: what the
+/// Train page's plan needs (and all the model's wasm builds carry of the calculator).
+pub fn training_compute(model: &ModelInputs, training: &TrainingInputs) -> Result<(Quantity, Quantity)> {
+    model.validate()?;
+    training.validate()?;
+    let count = count_params_at(&model.arch, "model.arch")?;
+    let (n, params) = model_params(model, &count, &mut Vec::new())?;
+    let [_, _, flops] = training_flops(&model.arch, training, n)?;
+    Ok((params, flops))
+}
+
+/// N: the stated count if the scenario gives one (with a note when the architecture counts
+/// otherwise), else the architecture's.
+fn model_params(model: &ModelInputs, count: &ParamCount, notes: &mut Vec<String>) -> Result<(f64, Quantity)> {
+    let q = Quantity::new;
+    Ok(match model.params {
+        Some(stated) => {
+            let p = q(
+                "model.params",
+                stated,
+                Unit::Params,
+                format!("N as stated: {} (the architecture counts {})", num(stated), num(count.total.value)),
+            )?;
+            if stated != count.total.value {
+                notes.push(format!(
+                    "N is the stated {}; the architecture itself counts {} parameters ({}). Every formula uses the stated N.",
+                    num(stated),
+                    num(count.total.value),
+                    super::format::params(count.total.value)
+                ));
+            }
+            (stated, p)
+        }
+        None => {
+            let total = count.total.value;
+            (total, q("model.params", total, Unit::Params, format!("N = the architecture's total = {}", num(total)))?)
+        }
+    })
+}
+
+/// Forward (2ND), backward (4ND) and training (6ND) FLOPs for N = `n` on the scenario's D,
+/// each with attention's `n_layer · n_ctx · d_attn` per token when `training.attention` is on.
+fn training_flops(arch: &Architecture, t: &TrainingInputs, n: f64) -> Result<[Quantity; 3]> {
+    let q = Quantity::new;
+    let (l, c, ctx) = (arch.n_layer, arch.n_embd, arch.block_size);
+    let (nn, d) = (num(n), t.tokens);
+    let nd = num(d);
+    let a = if t.attention { l * ctx * c } else { 0.0 }; // n_layer · n_ctx · d_attn
+    let per_token = |k: f64| k * n + k * a;
+    let symbolic = |k: u32| {
+        if t.attention {
+            format!(
+                "({k} × N + {k} × n_layer × n_ctx × d_attn) × D = ({k} × {nn} + {k} × {} × {} × {}) × {nd}",
+                num(l),
+                num(ctx),
+                num(c)
+            )
+        } else {
+            format!("{k} × N × D = {k} × {nn} × {nd}")
+        }
+    };
+    let fwd_v = per_token(2.0) * d;
+    let bwd_v = per_token(4.0) * d;
+    let flops_v = per_token(6.0) * d;
+    Ok([
+        q("training.forward", fwd_v, Unit::Flops, format!("{} = {}", symbolic(2), num(fwd_v)))?,
+        q("training.backward", bwd_v, Unit::Flops, format!("{} = {}", symbolic(4), num(bwd_v)))?,
+        q("training.flops", flops_v, Unit::Flops, format!("{} = {} (forward + backward)", symbolic(6), num(flops_v)))?,
+    ])
 }
 
 /// GPUs, servers and costs for `flop_per_s` at `eff` FLOP/s per GPU.

@@ -241,22 +241,35 @@ pub struct MemoryInputs {
     pub context: Option<f64>,
 }
 
+impl ModelInputs {
+    /// Checks the model section (field paths as in [`Inputs::validate`]).
+    pub fn validate(&self) -> Result<()> {
+        self.arch.validate("model.arch")?;
+        if let Some(n) = self.params {
+            positive("model.params", n, 1.0, 1e15)?;
+        }
+        Ok(())
+    }
+}
+
+impl TrainingInputs {
+    /// Checks the training section (field paths as in [`Inputs::validate`]).
+    pub fn validate(&self) -> Result<()> {
+        positive("training.tokens", self.tokens, 1.0, 1e16)?;
+        positive("training.days", self.days, 1e-3, 1e5)?;
+        if let Some(g) = self.gpus {
+            whole("training.gpus", g, 1.0, 1e9)?;
+        }
+        Ok(())
+    }
+}
+
 impl Inputs {
     /// Checks every input, naming the first bad one by its path. See [`super::check`] for the
     /// bounds' rationale: with them, no output can overflow.
     pub fn validate(&self) -> Result<()> {
-        let m = &self.model;
-        m.arch.validate("model.arch")?;
-        if let Some(n) = m.params {
-            positive("model.params", n, 1.0, 1e15)?;
-        }
-
-        let t = &self.training;
-        positive("training.tokens", t.tokens, 1.0, 1e16)?;
-        positive("training.days", t.days, 1e-3, 1e5)?;
-        if let Some(g) = t.gpus {
-            whole("training.gpus", g, 1.0, 1e9)?;
-        }
+        self.model.validate()?;
+        self.training.validate()?;
 
         let i = &self.inference;
         positive("inference.queries_per_day", i.queries_per_day, 1e-3, 1e13)?;
@@ -307,10 +320,10 @@ impl Inputs {
         whole("memory.batch_size", mem.batch_size, 1.0, 1e7)?;
         if let Some(ctx) = mem.context {
             whole("memory.context", ctx, 1.0, 1e8)?;
-            if ctx > m.arch.block_size {
+            if ctx > self.model.arch.block_size {
                 return Err(Error::invalid(
                     "memory.context",
-                    format!("{ctx} is longer than the model's block_size, {}", m.arch.block_size),
+                    format!("{ctx} is longer than the model's block_size, {}", self.model.arch.block_size),
                 ));
             }
         }

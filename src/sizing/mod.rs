@@ -26,7 +26,7 @@ pub mod params;
 pub mod presets;
 pub mod quantity;
 
-pub use estimate::{estimate, Deployment, Estimate};
+pub use estimate::{estimate, training_compute, Deployment, Estimate};
 pub use inputs::{ComputePrecision, Gpu, Inputs, Peaks, Server, TrainingPrecision, WeightPrecision};
 pub use params::{count_params, Architecture, ParamCount};
 pub use presets::{presets, scenario, seed_scenario, Presets};

@@ -156,16 +156,26 @@ pub fn server(id: &str) -> Option<Server> {
     servers().into_iter().find(|s| s.id == id)
 }
 
+/// The seed report's model: GPT-3 175B, N stated as 175e9.
+pub fn seed_model() -> ModelInputs {
+    let gpt3 = model("gpt3-175b").expect("the GPT-3 175B preset exists");
+    ModelInputs { name: "GPT-3 175B (as the report states)".into(), arch: gpt3.arch, params: Some(175e9) }
+}
+
+/// The seed report's training: 300 billion tokens in 30 days.
+pub fn seed_training() -> TrainingInputs {
+    TrainingInputs { tokens: 300e9, days: 30.0, attention: false, gpus: None }
+}
+
 /// The seed report's GPT-3 scenario (Guosen Securities, 2023-04-24): N = 175e9 as stated, D =
 /// 300e9, 30 days, A100 PCIe at TF32 (156 TFLOP/s) and 50% utilisation = 78 TFLOP/s, $15,000 a
 /// GPU, DGX A100 (8 GPUs, $199,000); 3.5e9 searches a day at the implied 7.9e12 / 3.5e9 tokens
 /// each, and the report's 4.76e24 inference FLOPs a day as stated. Its outputs are the report's
 /// figures; see `tests/sizing.rs`.
 pub fn seed_scenario() -> Inputs {
-    let gpt3 = model("gpt3-175b").expect("the GPT-3 175B preset exists");
     Inputs {
-        model: ModelInputs { name: "GPT-3 175B (as the report states)".into(), arch: gpt3.arch, params: Some(175e9) },
-        training: TrainingInputs { tokens: 300e9, days: 30.0, attention: false, gpus: None },
+        model: seed_model(),
+        training: seed_training(),
         inference: InferenceInputs {
             queries_per_day: 3.5e9,
             tokens_per_query: 7.9e12 / 3.5e9,

@@ -110,7 +110,7 @@ struct ModelResult {
 }
 
 fn stats(backend: &str, what: &str, mut ms: Vec<f64>, tokens_per_sample: f64) -> Result<JsValue, JsError> {
-    ms.sort_by(f64::total_cmp);
+    crate::sort::sort_by(&mut ms, f64::total_cmp);
     let median = ms[ms.len() / 2];
     to_js(&ModelResult {
         backend: backend.to_string(),

@@ -1,14 +1,23 @@
 //! The bindings: the only code that touches wasm-bindgen. Long-lived data stays in wasm memory
 //! behind opaque handles; results cross to JS as typed arrays; core errors become `JsError`s.
 
-use serde::{de::DeserializeOwned, Serialize};
+//!
+//! Which bindings a build carries is a feature: `model-api` (the model, training and bench; the
+//! four CPU builds), `sizing-api` (the calculator; `pkg-sizing/`), `webgpu` (the GPU backend;
+//! `pkg-webgpu/`). Each page loads only the builds it uses.
+
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "model-api")]
 pub mod bench;
+#[cfg(feature = "model-api")]
 pub mod model;
+#[cfg(feature = "sizing-api")]
 pub mod sizing;
+#[cfg(feature = "model-api")]
 pub mod train;
 
+#[cfg(feature = "model-api")]
 use crate::kernels::Kernels;
 
 #[cfg(feature = "threads")]
@@ -32,12 +41,14 @@ pub fn version() -> String {
     crate::VERSION.to_string()
 }
 
+#[cfg(feature = "model-api")]
 /// Which build this is: "simd128" (single thread) or "threads" (rayon over Web Workers).
 #[wasm_bindgen(js_name = buildKind)]
 pub fn build_kind() -> String {
     if cfg!(feature = "threads") { "threads" } else { "simd128" }.to_string()
 }
 
+#[cfg(feature = "model-api")]
 /// The instruction set of this build's matmul micro-kernel: "wasm simd128", or
 /// "wasm simd128 + relaxed madd" in the relaxed-SIMD builds.
 #[wasm_bindgen(js_name = kernelIsa)]
@@ -45,6 +56,7 @@ pub fn kernel_isa() -> String {
     crate::kernels::simd::Simd.isa().to_string()
 }
 
+#[cfg(feature = "model-api")]
 /// `inp (M, K) · weight (N, K)ᵀ` on this build's kernels, returned as a new Float32Array (M, N).
 /// A small entry point for checking the kernels from JS.
 #[wasm_bindgen]
@@ -63,21 +75,24 @@ pub fn matmul(inp: &[f32], weight: &[f32], m: usize, k: usize, n: usize) -> Resu
     Ok(out)
 }
 
+#[cfg(feature = "model-api")]
 /// The kernels the model runs on in this build: the thread pool's when the threaded build's
 /// pool has started (`initThreadPool` runs before any model call), else single-thread SIMD.
 pub(crate) fn kernels() -> &'static dyn Kernels {
     crate::kernels::best()
 }
 
+#[cfg(feature = "model-api")]
 /// A core error as a JS exception; the message is the core's, written for a person.
 pub(crate) fn js_error(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
+#[cfg(any(feature = "model-api", feature = "sizing-api"))]
 /// Reads a JS object as `T`; an error names the path of the field that did not fit
 /// (`training.days: invalid type: string "30", expected f64`) or was not expected
 /// (`training.dayz: unknown field; expected one of attention, days, gpus, tokens`).
-pub(crate) fn from_js<T: DeserializeOwned + Serialize>(value: JsValue, root: &str) -> Result<T, JsError> {
+pub(crate) fn from_js<T: serde::de::DeserializeOwned + serde::Serialize>(value: JsValue, root: &str) -> Result<T, JsError> {
     let parsed: T =
         serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(value.clone())).map_err(|e| {
             let path = e.path().to_string();
@@ -87,40 +102,63 @@ pub(crate) fn from_js<T: DeserializeOwned + Serialize>(value: JsValue, root: &st
             JsError::new(&format!("{path}: {}", msg.strip_prefix("Error: ").unwrap_or(&msg)))
         })?;
     // serde-wasm-bindgen reads only the fields a struct names, so `deny_unknown_fields` never
-    // fires: compare the keys given with the keys the parsed value has instead. (Non-finite
-    // numbers become null in serde_json; their keys remain, and validate() names them.)
-    let given: serde_json::Value =
-        serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("{root}: {e}")))?;
-    let known = serde_json::to_value(&parsed).map_err(|e| JsError::new(&format!("{root}: {e}")))?;
-    match first_unknown(&given, &known, "") {
+    // fires: compare the keys given with the keys the parsed value has when written back.
+    let known = to_js(&parsed)?;
+    match first_unknown(&value, &known, "") {
         Some(msg) => Err(JsError::new(&msg)),
         None => Ok(parsed),
     }
 }
 
-/// The first key of `given` that `known` lacks, as `path.key: unknown field; expected ...`.
-fn first_unknown(given: &serde_json::Value, known: &serde_json::Value, path: &str) -> Option<String> {
-    let (serde_json::Value::Object(g), serde_json::Value::Object(k)) = (given, known) else { return None };
-    for (key, v) in g {
-        let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-        match k.get(key) {
-            None => {
-                let expected: Vec<&str> = k.keys().map(String::as_str).collect();
-                return Some(format!("{at}: unknown field; expected one of {}", expected.join(", ")));
-            }
-            Some(kv) => {
-                if let Some(m) = first_unknown(v, kv, &at) {
-                    return Some(m);
-                }
-            }
+#[cfg(any(feature = "model-api", feature = "sizing-api"))]
+/// The first key of `given` (in its own order) that `known` lacks, as `path.key: unknown field;
+/// expected ...` (the known keys sorted); nested objects are compared key by key.
+fn first_unknown(given: &JsValue, known: &JsValue, path: &str) -> Option<String> {
+    use js_sys::{Array, Object, Reflect};
+    let plain = |v: &JsValue| v.is_object() && !Array::is_array(v);
+    if !plain(given) || !plain(known) {
+        return None;
+    }
+    let known_obj: &Object = known.unchecked_ref();
+    let given_obj: &Object = given.unchecked_ref();
+    for key in Object::keys(given_obj).iter() {
+        let name = key.as_string()?;
+        let at = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        if !Object::has_own(known_obj, &key) {
+            let mut expected: Vec<String> = Object::keys(known_obj).iter().filter_map(|k| k.as_string()).collect();
+            crate::sort::sort_by(&mut expected, |a, b| a.cmp(b));
+            return Some(format!("{at}: unknown field; expected one of {}", expected.join(", ")));
+        }
+        let (g, k) = (Reflect::get(given, &key).ok()?, Reflect::get(known, &key).ok()?);
+        if let Some(m) = first_unknown(&g, &k, &at) {
+            return Some(m);
         }
     }
     None
 }
 
+#[cfg(any(feature = "model-api", feature = "sizing-api"))]
 /// Writes `value` as a plain JS object: `null` for `None`, objects for maps.
-pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&format!("sizing: cannot convert the result: {e}")))
+        .map_err(|e| JsError::new(&format!("cannot convert the result: {e}")))
+}
+
+/// What `nextBatch()` returns and `WebGpuGpt.trainStep` takes: one step's batch and settings.
+#[cfg(any(feature = "model-api", feature = "webgpu"))]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct StepBatchJs {
+    /// Token ids (B, T).
+    pub inputs: Vec<u32>,
+    /// The next characters (B, T).
+    pub targets: Vec<u32>,
+    pub b: usize,
+    pub t: usize,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub grad_clip: f32,
 }

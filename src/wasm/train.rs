@@ -12,7 +12,7 @@ use js_sys::Float32Array;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::{from_js, js_error, kernels, to_js};
+use super::{from_js, StepBatchJs, js_error, kernels, to_js};
 use crate::checkpoint;
 use crate::config::PosEncoding;
 use crate::model::run::{self, RunOptions, TrainRun, MAX_MEMORY_BYTES, MAX_TEXT_BYTES};
@@ -41,23 +41,6 @@ struct StepsJs {
     /// Characters trained on so far (a continued checkpoint's included).
     tokens_trained: f64,
     done: bool,
-}
-
-/// What `nextBatch()` returns and `WebGpuGpt.trainStep` takes: one step's batch and settings.
-#[derive(Serialize, serde::Deserialize)]
-pub(crate) struct StepBatchJs {
-    /// Token ids (B, T).
-    pub inputs: Vec<u32>,
-    /// The next characters (B, T).
-    pub targets: Vec<u32>,
-    pub b: usize,
-    pub t: usize,
-    pub lr: f32,
-    pub beta1: f32,
-    pub beta2: f32,
-    pub eps: f32,
-    pub weight_decay: f32,
-    pub grad_clip: f32,
 }
 
 /// What `info()` returns.

@@ -142,7 +142,7 @@ impl WebGpuGpt {
     pub fn train_step(&self, batch: JsValue) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let s: super::train::StepBatchJs = serde_wasm_bindgen::from_value(batch)
+            let s: super::StepBatchJs = serde_wasm_bindgen::from_value(batch)
                 .map_err(|e| JsValue::from(JsError::new(&format!("batch: {e} (pass what TrainSession.nextBatch() returns)"))))?;
             let opt = AdamW { beta1: s.beta1, beta2: s.beta2, eps: s.eps, weight_decay: s.weight_decay };
             let stats = inner.train_step(&s.inputs, &s.targets, s.b, s.t, s.lr, &opt, s.grad_clip).await.map_err(reject)?;

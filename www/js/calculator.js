@@ -6,7 +6,7 @@
 // State: three presets (model, GPU, server) give a base scenario; each form field overrides one
 // number of it. The hash holds the presets and the fields that differ from their base, so
 // `#preset=gpt3-6.7b&days=15` is a scenario, and an empty hash is the seed report's.
-import init, * as wasm from '../pkg/glassgpt.js';
+import init, * as wasm from '../pkg-sizing/glassgpt.js';
 import { renderChrome, setBackend, showMessage, clearMessage } from './site.js';
 import { simdAvailable } from './load.js';
 import { DeadlineChart } from './widgets/calculator-chart.js';

@@ -4,6 +4,32 @@
 // where the engine validates relaxed SIMD. Used by the worker that owns the model; works in a
 // window too.
 
+/**
+ * The single-purpose builds, imported and instantiated once per context on first use:
+ * 'pkg-webgpu' (the WebGPU backend: WebGpuGpt, WebGpuMatmul; only where an adapter is to be
+ * used) and 'pkg-sizing' (the calculator: estimate, presets, scenario, paramCount). A failed
+ * load is not kept, so a later call tries again.
+ */
+const modules = new Map();
+export function loadModule(dir) {
+  if (!modules.has(dir)) {
+    const loading = (async () => {
+      const m = await import(new URL(`../${dir}/glassgpt.js`, import.meta.url).href);
+      await m.default();
+      return m;
+    })();
+    loading.catch(() => modules.delete(dir));
+    modules.set(dir, loading);
+  }
+  return modules.get(dir);
+}
+
+/** The WebGPU build (see loadModule). */
+export const loadGpuWasm = () => loadModule('pkg-webgpu');
+
+/** The calculator's build (see loadModule). */
+export const loadSizingWasm = () => loadModule('pkg-sizing');
+
 /** Whether this context can run the threaded build. */
 export function threadsAvailable() {
   return globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';

@@ -20,6 +20,8 @@
 // Tokens per second count only the time inside training steps; elapsed and the ETA count
 // everything the run does (evaluations, samples and snapshots too), pauses excluded.
 
+import { loadGpuWasm } from './load.js';
+
 const SLICE_MS = 40; // a pause waits at most about this long (plus an evaluation)
 const PROGRESS_MS = 100; // at most ~10 progress events a second
 
@@ -30,13 +32,14 @@ export const LIVE_DEFAULTS = {
 };
 
 /**
- * The WebGPU adapter for `wanted` ('auto' | 'webgpu' | 'cpu'): `{ adapter, described }` when
- * WebGPU should be used, else `{ note }` saying why not. 'auto' skips software adapters such as
- * SwiftShader, which are slower than the CPU build; 'webgpu' takes whatever adapter there is.
+ * The WebGPU adapter for `wanted` ('auto' | 'webgpu' | 'cpu'): `{ adapter, described, gpuWasm }`
+ * when WebGPU should be used (gpuWasm: the WebGPU build, loaded only then), else `{ note }`
+ * saying why not. 'auto' skips software adapters such as SwiftShader, which are slower than the
+ * CPU build; 'webgpu' takes whatever adapter there is.
  */
-export async function pickGpuAdapter(wanted, hasBindings) {
+export async function pickGpuAdapter(wanted) {
   if (wanted === 'cpu') return { note: 'CPU chosen' };
-  if (!hasBindings || !globalThis.navigator?.gpu) return { note: 'this browser has no WebGPU' };
+  if (!globalThis.navigator?.gpu) return { note: 'this browser has no WebGPU' };
   let adapter = null;
   try {
     adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -48,7 +51,11 @@ export async function pickGpuAdapter(wanted, hasBindings) {
   const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
   const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(described);
   if (software && wanted === 'auto') return { note: `only a software adapter (${described}): the CPU is faster` };
-  return { adapter, described };
+  try {
+    return { adapter, described, gpuWasm: await loadGpuWasm() };
+  } catch (e) {
+    return { note: `the WebGPU build did not load (${e?.message ?? e})` };
+  }
 }
 
 export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
@@ -82,13 +89,12 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
 
   /** The run's GPU model, when the choice and the browser allow one, else null; says which. */
   async function startGpu(r, wanted) {
-    const w = wasm();
-    const pick = await pickGpuAdapter(wanted, !!w.WebGpuGpt);
+    const pick = await pickGpuAdapter(wanted);
     if (run !== r) return; // reset or restarted meanwhile: its session is gone
     let note = pick.note ?? '';
     if (pick.adapter) {
       try {
-        const model = await w.WebGpuGpt.create(r.session.params(), r.info, r.info.options.batch_size);
+        const model = await pick.gpuWasm.WebGpuGpt.create(r.session.params(), r.info, r.info.options.batch_size);
         r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false, step: r.step };
       } catch (e) {
         note = `WebGPU could not start (${e?.message ?? e}); training on the CPU`;

@@ -1,5 +1,5 @@
 // The worker that owns the wasm core. The page talks to it through engine.js.
-import { loadWasm } from './load.js';
+import { loadGpuWasm, loadSizingWasm, loadWasm } from './load.js';
 import { pickGpuAdapter, trainHandlers } from './train-worker.js';
 
 let core = null; // { wasm, build, threads, note }
@@ -156,19 +156,20 @@ const handlers = {
   },
 
   /** The sizing calculator for a preset ('seed' or a model id): { scenario, estimate, presets }. */
-  sizing({ preset = 'seed' } = {}) {
-    const presets = core.wasm.presets();
-    const scenario = core.wasm.scenario(preset);
-    return { scenario, estimate: core.wasm.estimate(scenario), models: presets.models.map((m) => ({ id: m.id, name: m.name })) };
+  async sizing({ preset = 'seed' } = {}) {
+    const sizing = await loadSizingWasm();
+    const presets = sizing.presets();
+    const scenario = sizing.scenario(preset);
+    return { scenario, estimate: sizing.estimate(scenario), models: presets.models.map((m) => ({ id: m.id, name: m.name })) };
   },
 
   /** What this browser and build can run: CPU backends, and WebGPU's adapter if there is one. */
   async backends() {
     const cpu = core.wasm.benchBackends();
     let webgpu = null;
-    if (core.wasm.WebGpuMatmul && (await core.wasm.webgpuAvailable())) {
+    if (globalThis.navigator?.gpu) {
       try {
-        const mm = await core.wasm.WebGpuMatmul.create();
+        const mm = await (await loadGpuWasm()).WebGpuMatmul.create();
         webgpu = String((typeof mm.adapter === 'function' ? mm.adapter() : mm.adapter) || 'adapter');
         mm.free();
       } catch (e) {
@@ -215,7 +216,7 @@ const handlers = {
 // measures the round trip a single matmul costs, not the resident model's throughput.
 let gpuMatmul = null;
 async function benchWebGpuMatmul(m, k, n, samples) {
-  gpuMatmul ??= await core.wasm.WebGpuMatmul.create();
+  gpuMatmul ??= await (await loadGpuWasm()).WebGpuMatmul.create();
   const x = new Float32Array(m * k), w = new Float32Array(n * k);
   core.wasm.benchFill(x, 1n);
   core.wasm.benchFill(w, 2n);
@@ -260,7 +261,7 @@ async function syncGpu() {
     return;
   }
   if (gpu || !model) return;
-  const pick = await pickGpuAdapter(gpuWanted, !!core.wasm.WebGpuGpt);
+  const pick = await pickGpuAdapter(gpuWanted);
   if (!pick.adapter) {
     gpuNote = pick.note;
     return;
@@ -268,7 +269,7 @@ async function syncGpu() {
   const described = pick.described;
   const m = model;
   try {
-    const created = await core.wasm.WebGpuGpt.create(m.paramsView().slice(), m.config(), 1);
+    const created = await pick.gpuWasm.WebGpuGpt.create(m.paramsView().slice(), m.config(), 1);
     if (m !== model || gpuWanted === 'cpu') {
       created.free();
       return;

@@ -1,8 +1,9 @@
 //! glassgpt's developer commands (the xtask pattern: `cargo xtask <command>`).
 //!
 //! - `setup`: installs what is missing, and only that (idempotent; fast when all is there).
-//! - `build`: the four wasm packages: `pkg/` (SIMD, one thread), `pkg-relaxed/` (plus relaxed-SIMD
-//!   fused multiply-adds), `pkg-threads/` (SIMD + rayon) and `pkg-threads-relaxed/`.
+//! - `build`: the wasm packages: the model's `pkg/` (SIMD, one thread), `pkg-relaxed/` (plus
+//!   relaxed-SIMD fused multiply-adds), `pkg-threads/` (SIMD + rayon) and `pkg-threads-relaxed/`;
+//!   `pkg-webgpu/` (the WebGPU backend) and `pkg-sizing/` (the calculator).
 //! - `serve [--port N] [--dist] [--no-isolation]`: setup, build, then serve the site with the
 //!   cross-origin isolation headers that the threaded build needs.
 //! - `test`: setup (plus the browser), then every test: native, browser unit tests, end-to-end.
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
         Some("dist") => setup::ensure(&root, setup::Needs { browser: false }).and_then(|_| dist(&root).map(|_| ())),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128), pkg-relaxed/ (+ relaxed SIMD), pkg-threads/ (+ threads), pkg-threads-relaxed/\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  bench [peer|simd128|relaxed|threads|threads-relaxed]...\n                        browser benchmark: glassgpt's bench page and the TensorFlow.js WASM peer in headless Chromium\n  dist                  write a self-contained static site to dist/"
+                "usage: cargo xtask <command>\n\n  setup                 install what is missing (wasm target, wasm-pack, wasm-bindgen-cli, wasm-opt, nightly, chromium)\n  build                 build pkg/ (simd128), pkg-relaxed/ (+ relaxed SIMD), pkg-threads/ (+ threads), pkg-threads-relaxed/,\n                        pkg-webgpu/ (the WebGPU backend), pkg-sizing/ (the calculator)\n  serve [--port N] [--dist] [--no-isolation]\n                        build, then serve the site on http://127.0.0.1:8080\n  test                  run every test: native, browser (wasm-pack), end-to-end (headless Chromium)\n  e2e                   build, then run only the end-to-end tests\n  bench [peer|simd128|relaxed|threads|threads-relaxed]...\n                        browser benchmark: glassgpt's bench page and the TensorFlow.js WASM peer in headless Chromium\n  dist                  write a self-contained static site to dist/"
             );
             return ExitCode::from(2);
         }
@@ -122,15 +123,31 @@ fn newest_source(root: &Path) -> std::time::SystemTime {
     newest
 }
 
-/// The wasm builds: output folder, threaded, relaxed SIMD. `load.js` picks one per page: threads
-/// where the page is cross-origin isolated, relaxed SIMD where the engine validates it.
-pub const BUILDS: [(&str, bool, bool); 4] =
-    [("pkg", false, false), ("pkg-relaxed", false, true), ("pkg-threads", true, false), ("pkg-threads-relaxed", true, true)];
+/// One wasm build: its output folder, the crate features it carries, threaded, relaxed SIMD.
+pub struct Build {
+    pub out: &'static str,
+    pub features: &'static str,
+    pub threads: bool,
+    pub relaxed: bool,
+}
+
+/// The wasm builds. The model's four CPU builds: `load.js` picks one per page, threads where the
+/// page is cross-origin isolated, relaxed SIMD where the engine validates it. The WebGPU backend
+/// and the sizing calculator are builds of their own, loaded only by what uses them, so no page
+/// downloads code it does not run.
+pub const BUILDS: [Build; 6] = [
+    Build { out: "pkg", features: "model-api", threads: false, relaxed: false },
+    Build { out: "pkg-relaxed", features: "model-api", threads: false, relaxed: true },
+    Build { out: "pkg-threads", features: "model-api,threads", threads: true, relaxed: false },
+    Build { out: "pkg-threads-relaxed", features: "model-api,threads", threads: true, relaxed: true },
+    Build { out: "pkg-webgpu", features: "webgpu", threads: false, relaxed: false },
+    Build { out: "pkg-sizing", features: "sizing-api", threads: false, relaxed: false },
+];
 
 /// Builds every wasm package unless it is newer than every source file.
 fn build(root: &Path) -> Result<(), String> {
     let newest = newest_source(root);
-    for (out, threads, relaxed) in BUILDS {
+    for &Build { out, features, threads, relaxed } in &BUILDS {
         let stamp = root.join(out).join(".built");
         let fresh = std::fs::metadata(&stamp).and_then(|m| m.modified()).map(|t| t >= newest).unwrap_or(false);
         if fresh {
@@ -140,7 +157,8 @@ fn build(root: &Path) -> Result<(), String> {
         let t0 = Instant::now();
         let mut cmd = Command::new("wasm-pack");
         cmd.env("PATH", tool_path(root)).args(["build", "--target", "web", "--release", "--no-pack", "--out-dir", out]);
-        // Each flag set keeps its own target folder, so switching between them rebuilds nothing.
+        // Each flag set keeps its own target folder, so switching between them rebuilds nothing
+        // (builds that differ only in features share one: cargo keeps each feature set's artifacts).
         cmd.env("CARGO_TARGET_DIR", root.join("target").join(match (threads, relaxed) {
             (false, false) => ".",
             (false, true) => "relaxed",
@@ -148,15 +166,13 @@ fn build(root: &Path) -> Result<(), String> {
             (true, true) => "threads-relaxed",
         }));
         let relaxed_flag = if relaxed { " -C target-feature=+relaxed-simd" } else { "" };
+        cmd.args(["--", "--no-default-features", "--features", features]);
         if threads {
             cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
                 .env("RUSTFLAGS", format!("{THREADS_RUSTFLAGS}{relaxed_flag}"))
-                .args(["--", "--features", "threads,webgpu", "-Z", "build-std=panic_abort,std"]);
-        } else {
-            if relaxed {
-                cmd.env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS}{relaxed_flag}"));
-            }
-            cmd.args(["--", "--features", "webgpu"]);
+                .args(["-Z", "build-std=panic_abort,std"]);
+        } else if relaxed {
+            cmd.env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS}{relaxed_flag}"));
         }
         run(&mut cmd)?;
         let wasm = root.join(out).join("glassgpt_bg.wasm");
@@ -178,14 +194,14 @@ fn build(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Copies the site, both packages and the data into `dist/`, with relative URLs only.
+/// Copies the site, every package and the data into `dist/`, with relative URLs only.
 fn dist(root: &Path) -> Result<PathBuf, String> {
     build(root)?;
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     copy_dir(&root.join("www"), &dist)?;
-    for (pkg, _, _) in BUILDS {
-        copy_dir(&root.join(pkg), &dist.join(pkg))?;
+    for build in &BUILDS {
+        copy_dir(&root.join(build.out), &dist.join(build.out))?;
     }
     eprintln!("wrote {}", dist.display());
     Ok(dist)

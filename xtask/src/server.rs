@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 /// What to serve.
 #[derive(Clone)]
 pub enum Site {
-    /// The development layout: `www/` at `/`, with the wasm builds (`/pkg/`, `/pkg-relaxed/`, `/pkg-threads/`, `/pkg-threads-relaxed/`) from the root, and
+    /// The development layout: `www/` at `/`, with the wasm builds (`/pkg*/`, see `BUILDS`) from the root, and
     /// `/peer/` from `tests/bench/` (the benchmark's peer, never part of the site).
     Dev(PathBuf),
     /// One self-contained folder (`dist/`).
@@ -31,7 +31,7 @@ impl Site {
             Site::Dev(root) => {
                 let first = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
                 match first.as_deref() {
-                    Some("pkg" | "pkg-relaxed" | "pkg-threads" | "pkg-threads-relaxed") => root.join(rel),
+                    Some(dir) if crate::BUILDS.iter().any(|b| b.out == dir) => root.join(rel),
                     // The benchmark's peer (TensorFlow.js, from tests/bench/node_modules): dev only.
                     Some("peer") => root.join("tests/bench").join(rel.strip_prefix("peer").ok()?),
                     _ => root.join("www").join(rel),
