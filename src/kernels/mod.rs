@@ -101,12 +101,20 @@ static SIMD: simd::Simd = simd::Simd;
 #[cfg(feature = "threads")]
 static THREADS: threads::Threads = threads::Threads;
 
+/// The threaded wasm build: whether `initThreadPool` has finished (the page calls
+/// `poolStarted()` then). Until it has, [`best`] is the single-thread backend and rayon is never
+/// asked anything (that would fix a one-thread global pool for good), so a page loads its model
+/// and generates while the pool's workers start. Natively rayon's pool starts on demand.
+#[cfg(all(feature = "threads", target_arch = "wasm32"))]
+pub static POOL_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The fastest CPU backend here: "threads" when the `threads` feature is on and rayon's pool
-/// has more than one thread, else the single-thread SIMD one.
-///
-/// In the threaded wasm build, call this only after `initThreadPool` has run: asking rayon for
-/// its thread count first would create a one-thread global pool that cannot be replaced.
+/// has started with more than one thread, else the single-thread SIMD one (the same bits).
 pub fn best() -> &'static dyn Kernels {
+    #[cfg(all(feature = "threads", target_arch = "wasm32"))]
+    if !POOL_STARTED.load(std::sync::atomic::Ordering::Acquire) {
+        return &SIMD;
+    }
     #[cfg(feature = "threads")]
     if rayon::current_num_threads() > 1 {
         return &THREADS;

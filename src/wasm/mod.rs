@@ -23,6 +23,14 @@ use crate::kernels::Kernels;
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
+/// Tells the core that `initThreadPool` has finished: from now on the model runs on the pool.
+/// Until then it runs on one thread (the same results), so the page need not wait for the pool.
+#[cfg(feature = "threads")]
+#[wasm_bindgen(js_name = poolStarted)]
+pub fn pool_started() {
+    crate::kernels::POOL_STARTED.store(true, std::sync::atomic::Ordering::Release);
+}
+
 #[cfg(feature = "webgpu")]
 pub mod webgpu;
 

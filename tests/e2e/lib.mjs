@@ -25,9 +25,10 @@ export async function launch({ webgpu = false } = {}) {
 }
 
 /** Opens `url` in a new page and records every problem the page has. */
-export async function open(browser, url, { viewport = { width: 1280, height: 900 } } = {}) {
+export async function open(browser, url, { viewport = { width: 1280, height: 900 }, init } = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
+  if (init) await page.addInitScript(init); // runs in the page before its own scripts
   const problems = [];
   const origin = new URL(url).origin;
   page.on('console', (m) => {

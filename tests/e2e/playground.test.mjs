@@ -277,20 +277,34 @@ test('a full redraw of every attention map at the longest context (measured, not
 });
 
 test('time from page load to the first generated character (measured, not asserted)', async () => {
+  // An eager reader: Generate is clicked in the first frame after the page says the model is
+  // ready (an init script, so no round trip to the test adds to the time). The times are the
+  // page's own marks, from navigation start: worker and wasm up, model parsed, every view drawn,
+  // first character drawn. Three loads each; the median load is reported.
+  const eager = () => {
+    const check = () => {
+      if (document.body?.dataset.model === 'ready') document.getElementById('generate-btn').click();
+      else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  };
   for (const [name, url] of [['threads', SITE], ['single thread', SITE_NOCOI]]) {
-    const { page, context, problems } = await open(browser, url);
-    // Click Generate the moment the model is ready, as an eager reader would.
-    await page.waitForSelector('body[data-model="ready"]', { timeout: 60000 });
-    const ready = await page.evaluate(() => performance.now());
-    await page.click('#generate-btn');
-    await page.waitForFunction(() => document.getElementById('text-gen').textContent.length > 0, null, { timeout: 30000, polling: 'raf' });
-    const first = await page.evaluate(() => performance.now());
-    console.log(`${name}: model ready ${ready.toFixed(0)} ms after navigation, first generated character at ${first.toFixed(0)} ms`);
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      const { page, context, problems } = await open(browser, url, { init: eager });
+      await page.waitForFunction(() => performance.getEntriesByName('glassgpt:first-char').length > 0, null, { timeout: 60000 });
+      runs.push(await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark')
+        .filter((m) => m.name.startsWith('glassgpt:')).map((m) => [m.name.slice(9), Math.round(m.startTime)]))));
+      await page.evaluate(() => document.getElementById('stop-btn').click());
+      await context.close();
+      assert.deepEqual(problems, []);
+    }
+    runs.sort((a, b) => a['first-char'] - b['first-char']);
+    const m = runs[1];
+    assert.ok(m.engine <= m['model-loaded'] && m['model-loaded'] <= m['model-ready'] && m['model-ready'] <= m['first-char'], JSON.stringify(m));
+    console.log(`${name}: engine ${m.engine} ms, model parsed ${m['model-loaded']} ms, views drawn ${m['model-ready']} ms, first generated character at ${m['first-char']} ms after navigation (median of ${runs.map((r) => r['first-char']).join(', ')})`);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    fs.writeFileSync(path.join(ARTIFACTS, `first-char-${name.replace(' ', '-')}.json`), JSON.stringify({ ready, first }));
-    await page.evaluate(() => document.getElementById('stop-btn').click());
-    await context.close();
-    assert.deepEqual(problems, []);
+    fs.writeFileSync(path.join(ARTIFACTS, `first-char-${name.replace(' ', '-')}.json`), JSON.stringify(runs));
   }
 });
 

@@ -54,7 +54,11 @@ export function relaxedAvailable() {
 /**
  * Imports and instantiates a build. `prefer` is 'auto', 'threads' or 'simd128'; `relaxed` is
  * 'auto' (relaxed SIMD where the engine has it) or 'off'.
- * Returns { wasm, build, threads, relaxed, note } where note says why threads are off, if they are.
+ * Returns { wasm, build, threads, relaxed, note, timings, pool } where note says why threads are
+ * off, if they are, and timings ({ import, instantiate, pool }, ms) what starting the build took.
+ * The threaded build returns before its thread pool has started: `pool` resolves once it has
+ * (the core runs on one thread until then, with the same results) and never rejects; if the
+ * pool cannot start, the build stays on one thread, `threads` becomes 1 and `note` says why.
  */
 export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto', threads: want } = {}) {
   if (!simdAvailable()) {
@@ -66,18 +70,35 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
   else if (prefer === 'auto' && !threadsAvailable()) note = 'page is not cross-origin isolated: one thread';
   const relaxed = wantRelaxed !== 'off' && relaxedAvailable();
   const suffix = relaxed ? '-relaxed' : '';
+  const t = [performance.now()];
+  const lap = () => t.push(performance.now());
+  const timings = () => ({ import: t[1] - t[0], instantiate: t[2] - t[1], pool: (t[3] ?? t[2]) - t[2] });
   if (useThreads) {
     try {
       const wasm = await import(new URL(`../pkg-threads${suffix}/glassgpt.js`, import.meta.url).href);
+      lap();
       await wasm.default();
+      lap();
       const n = Math.max(1, Math.min(want ?? navigator.hardwareConcurrency ?? 2, 16));
-      await wasm.initThreadPool(n);
-      return { wasm, build: 'threads', threads: n, relaxed, note };
+      const core = { wasm, build: 'threads', threads: n, relaxed, note, timings: timings() };
+      core.pool = wasm.initThreadPool(n).then(() => {
+        wasm.poolStarted();
+        lap();
+        core.timings = timings();
+      }, (e) => {
+        core.threads = 1;
+        core.note = `the thread pool did not start (${e?.message ?? e}); using one thread`;
+      });
+      return core;
     } catch (e) {
       note = `threaded build failed to start (${e.message ?? e}); using one thread`;
+      t.length = 1;
+      t[0] = performance.now();
     }
   }
   const wasm = await import(new URL(`../pkg${suffix}/glassgpt.js`, import.meta.url).href);
+  lap();
   await wasm.default();
-  return { wasm, build: 'simd128', threads: 1, relaxed, note };
+  lap();
+  return { wasm, build: 'simd128', threads: 1, relaxed, note, timings: timings(), pool: Promise.resolve() };
 }

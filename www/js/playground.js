@@ -206,6 +206,7 @@ async function generate() {
     if (epoch !== modelEpoch) return;
     generated += text;
     renderText();
+    if (!performance.getEntriesByName('glassgpt:first-char').length) performance.mark('glassgpt:first-char'); // the page's first
     el.stats.textContent = `${total} chars · ${tokensPerSec.toFixed(0)} chars/s`;
     scheduleInspect(250);
   });
@@ -403,6 +404,7 @@ async function useModel(info) {
     : 'Learned <code>wpe</code> (this model)';
   setRunning(false);
   await Promise.all([drawEmbeddings(), drawSinusoidal(), inspectNow()]);
+  performance.mark('glassgpt:model-ready'); // every view drawn
   document.body.dataset.model = 'ready';
   document.body.dataset.modelName = info.name;
 }
@@ -417,6 +419,7 @@ async function loadShipped() {
   });
   try {
     const info = await engine.call('loadModel', { url: MODEL_URL });
+    performance.mark('glassgpt:model-loaded'); // fetched and parsed in the worker
     await useModel(info);
   } finally {
     off();
@@ -520,7 +523,8 @@ if (!state.stretch) {
 globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { return engine; } };
 
 try {
-  engine = await Engine.start({ gpu: state.backend });
+  engine = await Engine.start({ gpu: state.backend, prefetch: MODEL_URL });
+  performance.mark('glassgpt:engine'); // the worker and its wasm build are up
   await coreFacts();
   engine.on('error', ({ message }) => showMessage(message));
   engine.on('backend', (b) => {

@@ -16,16 +16,47 @@ let gpu = null; // a WebGpuGpt mirroring `model`, or null
 let gpuNote = ''; // why WebGPU is not in use, when it is not
 let gpuAdapter = ''; // the adapter's description while WebGPU is in use
 
+let prefetched = null; // { url, bytes: Promise<Uint8Array> }: init's early download of the page's model
+
+/** Fetches a checkpoint, emitting 'loadProgress' events ({ loaded, total }) as it arrives. */
+async function fetchModel(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not fetch the model ${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('Content-Length')) || 0;
+  const reader = res.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    emit('loadProgress', { loaded, total });
+  }
+  const bytes = new Uint8Array(loaded);
+  let off = 0;
+  for (const c of chunks) {
+    bytes.set(c, off);
+    off += c.length;
+  }
+  return bytes;
+}
+
 /** Posts an event to the page (for streamed results). */
 export function emit(event, data, transfer = []) {
   self.postMessage({ event, data }, transfer);
 }
 
 const handlers = {
-  async init({ prefer = 'auto', relaxed = 'auto', gpu: wantGpu = 'auto' } = {}) {
+  async init({ prefer = 'auto', relaxed = 'auto', gpu: wantGpu = 'auto', prefetch } = {}) {
+    // The page's model downloads while the wasm build starts (loadModel then takes it from here).
+    if (prefetch) {
+      prefetched = { url: prefetch, bytes: fetchModel(prefetch) };
+      prefetched.bytes.catch(() => {}); // loadModel reports the failure
+    }
     core = await loadWasm({ prefer, relaxed });
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
-    return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note };
+    return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note, timings: core.timings };
   },
 
   /** Which backend runs what, and why: { forward, generate, adapter, wanted, note }. */
@@ -52,22 +83,9 @@ const handlers = {
    * On any error the current model stays.
    */
   async loadModel({ url }) {
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`could not fetch the model ${url}: HTTP ${res.status}`);
-    const total = Number(res.headers.get('Content-Length')) || 0;
-    const reader = res.body.getReader();
-    const chunks = [];
-    let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      emit('loadProgress', { loaded, total });
-    }
-    const bytes = new Uint8Array(loaded);
-    let off = 0;
-    for (const c of chunks) { bytes.set(c, off); off += c.length; }
+    const early = prefetched?.url === url ? prefetched.bytes : null;
+    prefetched = null;
+    const bytes = await (early ?? fetchModel(url));
     return setModel(core.wasm.Model.load(bytes), url.split('/').pop());
   },
 
@@ -93,7 +111,7 @@ const handlers = {
       text += piece;
       pending += piece;
       const now = performance.now();
-      if (now - lastEmit > 30) {
+      if (now - lastEmit > 30 || text.length === piece.length) { // the first piece at once, then every 30 ms
         emit('token', { text: pending, total: text.length, tokensPerSec: text.length / ((now - t0) / 1000) });
         pending = '';
         lastEmit = now;
@@ -335,6 +353,10 @@ function yieldToEvents() {
 }
 
 const NEEDS_MODEL = new Set(['generate', 'inspect', 'embeddings']);
+// What may run before the threaded build's pool has started (on one thread: the core picks its
+// kernels per call). Everything else (training, benchmarks, which name backends) waits for it.
+const BEFORE_POOL = new Set(['init', 'loadModel', 'loadModelBytes', 'generate', 'stop', 'inspect', 'embeddings', 'sinusoidal',
+  'matmulCheck', 'backend', 'setBackend', 'loseGpuDevice', 'sizing']);
 
 self.onmessage = async (e) => {
   const { id, method, args } = e.data;
@@ -343,6 +365,7 @@ self.onmessage = async (e) => {
     if (!handler) throw new Error(`unknown worker method ${method}`);
     if (method !== 'init' && !core) throw new Error('the wasm core is not loaded yet');
     if (NEEDS_MODEL.has(method) && !model) throw new Error('no model is loaded yet');
+    if (!BEFORE_POOL.has(method)) await core.pool;
     const result = await handler(args);
     self.postMessage({ id, result }, result?.[TRANSFER] ?? []);
   } catch (err) {
