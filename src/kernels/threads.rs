@@ -51,8 +51,12 @@ impl Kernels for Threads {
     fn matmul_forward(&self, out: &mut [f32], inp: &[f32], weight: &[f32], bias: Option<&[f32]>, m: usize, k: usize, n: usize) {
         assert_shapes("matmul_forward", out.len(), inp.len(), weight.len(), bias.map(<[f32]>::len), m, k, n);
         let uk = micro::select();
+        // Small products (every one of generation's) never touch the pool, not even to count it.
+        if macs(m, k, n) < PAR_MIN_MACS {
+            return simd::forward(uk, out, inp, weight, bias, m, k, n);
+        }
         let threads = rayon::current_num_threads();
-        if threads == 1 || macs(m, k, n) < PAR_MIN_MACS {
+        if threads == 1 {
             return simd::forward(uk, out, inp, weight, bias, m, k, n);
         }
         if m <= GEMV_MAX_M {
