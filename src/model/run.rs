@@ -426,7 +426,7 @@ impl TrainRun {
     }
 
     /// One optimisation step on a random batch of the training split (as `glassgpt train`).
-    /// On a threaded backend the batch runs as data-parallel shards, one per thread
+    /// On a threaded backend the batch runs as data-parallel shards, at most one per thread
     /// ([`default_shards`], [`Trainer::step_sharded`]), as the CLI's does; the replicas are made
     /// at the first such step. Stepping past `steps` is an error: the schedule ends there.
     pub fn step(&mut self, k: &dyn Kernels) -> Result<StepStats> {

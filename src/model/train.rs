@@ -27,15 +27,21 @@ pub fn random_batch(ids: &[u32], t: usize, rng: &mut Rng, inputs: &mut [u32], ta
 }
 
 /// The data-parallel shards a training step with kernels `k` takes (see
-/// [`Trainer::step_sharded`]): one per thread of a threaded backend's pool when the batch of
-/// `batch` sequences splits evenly among them; otherwise 1, the plain step.
+/// [`Trainer::step_sharded`]): on a threaded backend, [`shards_for`] its pool's threads;
+/// otherwise 1, the plain step.
 pub fn default_shards(k: &dyn Kernels, batch: usize) -> usize {
-    let n = k.threads();
-    if cfg!(feature = "threads") && n > 1 && batch % n == 0 {
-        n
+    if cfg!(feature = "threads") {
+        shards_for(k.threads(), batch)
     } else {
         1
     }
+}
+
+/// The most shards, at most one per thread, that split a batch of `batch` sequences evenly
+/// (shards hold whole sequences, all the same number): 4 threads and B = 16 give 4, 3 threads
+/// give 2, a prime B gives 1 (the plain step).
+pub fn shards_for(threads: usize, batch: usize) -> usize {
+    (1..=threads.min(batch)).rev().find(|&s| batch % s == 0).unwrap_or(1)
 }
 
 /// How to train (defaults: nanoGPT's shakespeare_char recipe scaled to our model).
@@ -227,6 +233,16 @@ impl Trainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_split_the_batch_evenly_one_per_thread_at_most() {
+        // (threads, batch) -> shards, by hand.
+        for (threads, batch, want) in [(2, 16, 2), (4, 16, 4), (3, 16, 2), (6, 16, 4), (8, 16, 8), (16, 16, 16), (32, 16, 16),
+            (2, 7, 1), (3, 9, 3), (4, 6, 3), (1, 16, 1), (0, 16, 1), (2, 1, 1), (2, 0, 1)]
+        {
+            assert_eq!(shards_for(threads, batch), want, "{threads} threads, batch {batch}");
+        }
+    }
 
     /// A sharded step is the plain step up to float rounding: same batch, same loss, same
     /// averaged gradient, same update; and the replicas follow the model's parameters.

@@ -136,8 +136,8 @@ fn random_tokens(n: usize, v: usize, seed: u64) -> Vec<u32> {
 
 /// Milliseconds per training step (forward, backward, clip, AdamW) of the tiny GPT at batch
 /// `batch` × T = 128, on `backend`: `samples` steps after one warm-up step. The threaded
-/// backend steps as the Train page does: the batch in data-parallel shards, one per thread
-/// (`default_shards`), when it splits evenly.
+/// backend steps as the Train page does: the batch in data-parallel shards, at most one per
+/// thread (`default_shards`).
 #[wasm_bindgen(js_name = benchTrainStep)]
 pub fn bench_train_step(backend_name: &str, batch: usize, samples: usize) -> Result<JsValue, JsError> {
     let kernels = backend(backend_name)?;

@@ -406,8 +406,8 @@ function cpuBackend() {
   const { build, threads, note, relaxed, isa } = ui.engine.info;
   const pill = `${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${relaxed ? ' · relaxed' : ''}`;
   const shards = build === 'threads'
-    ? `, ${threads} workers; each step's batch is split into ${threads} data-parallel shards (a model replica per worker, `
-      + 'gradients averaged) when the batch size divides evenly'
+    ? `, ${threads} workers; each step's batch is split into data-parallel shards (a model replica per worker, `
+      + 'gradients averaged): as many as split the batch evenly, at most one per worker'
     : '';
   const text = `the ${ui.limits.kernels} kernels of the ${build} build${shards}${note ? ` (${note})` : ''}`;
   return { pill, title: [`training on the ${ui.limits.kernels} kernels (${isa})`, note].filter(Boolean).join('; '), text };

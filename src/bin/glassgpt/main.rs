@@ -16,8 +16,8 @@ commands:
                  --batch 16 --steps 5000 --lr 1e-3 --min-lr LR/10 --warmup 100 --decay-steps STEPS
                  --weight-decay 0.1 --beta2 0.99 --grad-clip 1.0 --seed 1337 --eval-every 250
                  --eval-iters 20 --sinusoidal --time-limit-min M --shards N]
-                 (--shards: data-parallel shards per step; default one per thread when the batch
-                 splits evenly)
+                 (--shards: data-parallel shards per step; default the most, at most one per
+                 thread, that split the batch evenly)
   sample         generate text from a checkpoint
                  --checkpoint CKPT [--prompt P --length 500 --temperature 0.8 --top-k 0
                  --top-p 1.0 --seed S --overflow-keep K --lossy]

@@ -33,8 +33,8 @@ struct TrainOptions {
     eval_every: usize,
     eval_iters: usize,
     time_limit_s: Option<f64>,
-    /// Data-parallel shards of each batch (`--shards`; default: one per thread of the pool when
-    /// the batch splits evenly, else 1).
+    /// Data-parallel shards of each batch (`--shards`; default: the most, at most one per thread
+    /// of the pool, that split the batch evenly).
     shards: Option<usize>,
     /// `--steps` was not given and there is a time limit: the step count (and so the cosine
     /// schedule's length) is fitted to the time budget once the first steps have been timed.
@@ -213,8 +213,8 @@ pub fn run(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
 }
 
 /// The replicas and kernels of data-parallel training: `--shards N`, or by default what the
-/// page's training does (`default_shards`: one shard per thread of a threaded backend's pool
-/// when the batch splits evenly).
+/// page's training does (`default_shards`: the most shards, at most one per thread of a threaded
+/// backend's pool, that split the batch evenly).
 fn data_parallel(o: &TrainOptions, trainer: &Trainer, gpt: &Gpt, k: &dyn Kernels) -> Result<(Vec<Gpt>, &'static dyn Kernels), String> {
     let shards = o.shards.unwrap_or_else(|| default_shards(k, o.train.batch_size));
     let replicas = trainer.replicas(gpt, shards).map_err(|e| format!("--shards {shards}: {e}"))?;
