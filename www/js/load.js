@@ -54,11 +54,13 @@ export function relaxedAvailable() {
 /**
  * Imports and instantiates a build. `prefer` is 'auto', 'threads' or 'simd128'; `relaxed` is
  * 'auto' (relaxed SIMD where the engine has it) or 'off'.
- * Returns { wasm, build, threads, relaxed, note, timings, pool } where note says why threads are
- * off, if they are, and timings ({ import, instantiate, pool }, ms) what starting the build took.
- * The threaded build returns before its thread pool has started: `pool` resolves once it has
- * (the core runs on one thread until then, with the same results) and never rejects; if the
- * pool cannot start, the build stays on one thread, `threads` becomes 1 and `note` says why.
+ * Returns { wasm, build, threads, relaxed, note, timings, startPool } where note says why threads
+ * are off, if they are, and timings ({ import, instantiate, pool }, ms) what starting the build took.
+ * The threaded build returns before its thread pool exists: `startPool()` starts it (once; later
+ * calls return the same promise) and resolves when it is up, never rejecting. Until then the core
+ * runs on one thread, with the same results, so a page need not wait for the pool, nor share the
+ * cores with its start while it loads; if the pool cannot start, the build stays on one thread,
+ * `threads` becomes 1 and `note` says why.
  */
 export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto', threads: want } = {}) {
   if (!simdAvailable()) {
@@ -72,7 +74,7 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
   const suffix = relaxed ? '-relaxed' : '';
   const t = [performance.now()];
   const lap = () => t.push(performance.now());
-  const timings = () => ({ import: t[1] - t[0], instantiate: t[2] - t[1], pool: (t[3] ?? t[2]) - t[2] });
+  const timings = () => ({ import: t[1] - t[0], instantiate: t[2] - t[1], pool: (t[4] ?? t[3] ?? 0) - (t[3] ?? 0) });
   if (useThreads) {
     try {
       const wasm = await import(new URL(`../pkg-threads${suffix}/glassgpt.js`, import.meta.url).href);
@@ -81,14 +83,15 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
       lap();
       const n = Math.max(1, Math.min(want ?? navigator.hardwareConcurrency ?? 2, 16));
       const core = { wasm, build: 'threads', threads: n, relaxed, note, timings: timings() };
-      core.pool = wasm.initThreadPool(n).then(() => {
+      let pool = null;
+      core.startPool = () => (pool ??= (lap(), wasm.initThreadPool(n)).then(() => {
         wasm.poolStarted();
         lap();
         core.timings = timings();
       }, (e) => {
         core.threads = 1;
         core.note = `the thread pool did not start (${e?.message ?? e}); using one thread`;
-      });
+      }));
       return core;
     } catch (e) {
       note = `threaded build failed to start (${e.message ?? e}); using one thread`;
@@ -100,5 +103,5 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
   lap();
   await wasm.default();
   lap();
-  return { wasm, build: 'simd128', threads: 1, relaxed, note, timings: timings(), pool: Promise.resolve() };
+  return { wasm, build: 'simd128', threads: 1, relaxed, note, timings: timings(), startPool: () => Promise.resolve() };
 }

@@ -523,7 +523,8 @@ if (!state.stretch) {
 globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { return engine; } };
 
 try {
-  engine = await Engine.start({ gpu: state.backend, prefetch: MODEL_URL });
+  // js/boot.js started it with the same choice (the hash's backend) while this module loaded.
+  engine = await (globalThis.glassgptBoot ?? Engine.start({ gpu: state.backend, prefetch: MODEL_URL }));
   performance.mark('glassgpt:engine'); // the worker and its wasm build are up
   await coreFacts();
   engine.on('error', ({ message }) => showMessage(message));

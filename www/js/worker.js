@@ -55,6 +55,10 @@ const handlers = {
       prefetched.bytes.catch(() => {}); // loadModel reports the failure
     }
     core = await loadWasm({ prefer, relaxed });
+    // The threaded build's pool starts when something needs it (training, a benchmark), or once
+    // the page has had time to load its model and draw: its workers would share the cores with
+    // that work.
+    setTimeout(() => core.startPool(), POOL_DELAY_MS);
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
     return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note, timings: core.timings };
   },
@@ -353,6 +357,7 @@ function yieldToEvents() {
 }
 
 const NEEDS_MODEL = new Set(['generate', 'inspect', 'embeddings']);
+const POOL_DELAY_MS = 1500;
 // What may run before the threaded build's pool has started (on one thread: the core picks its
 // kernels per call). Everything else (training, benchmarks, which name backends) waits for it.
 const BEFORE_POOL = new Set(['init', 'loadModel', 'loadModelBytes', 'generate', 'stop', 'inspect', 'embeddings', 'sinusoidal',
@@ -365,7 +370,7 @@ self.onmessage = async (e) => {
     if (!handler) throw new Error(`unknown worker method ${method}`);
     if (method !== 'init' && !core) throw new Error('the wasm core is not loaded yet');
     if (NEEDS_MODEL.has(method) && !model) throw new Error('no model is loaded yet');
-    if (!BEFORE_POOL.has(method)) await core.pool;
+    if (!BEFORE_POOL.has(method)) await core.startPool();
     const result = await handler(args);
     self.postMessage({ id, result }, result?.[TRANSFER] ?? []);
   } catch (err) {
