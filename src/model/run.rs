@@ -464,9 +464,21 @@ impl TrainRun {
         Ok(ExternalStep { inputs: inputs.to_vec(), targets: targets.to_vec(), b, t, lr, opt, grad_clip })
     }
 
-    /// Counts a step run elsewhere on [`TrainRun::next_batch`]'s batch.
-    pub fn count_step(&mut self) {
+    /// Counts a step run elsewhere on [`TrainRun::next_batch`]'s batch, with the loss and
+    /// gradient norm it reported; a non-finite one is refused (the step is not counted): the run
+    /// diverged there, and this side's parameters are the last brought back.
+    pub fn count_step(&mut self, loss: f32, grad_norm: f32) -> Result<()> {
+        if !(loss.is_finite() && grad_norm.is_finite()) {
+            return Err(Error::invalid(
+                "lr",
+                format!(
+                    "training diverged at step {}: the loss is {loss} and the gradient norm {grad_norm} (lower the learning rate, or clip the gradients)",
+                    self.trainer.steps_done() + 1
+                ),
+            ));
+        }
         self.trainer.count_step();
+        Ok(())
     }
 
     /// Replaces the model's parameters (the layout's order) with ones trained elsewhere. AdamW's
@@ -628,6 +640,19 @@ mod tests {
 
     fn tiny() -> RunOptions {
         RunOptions { n_layer: 1, n_head: 2, n_embd: 16, block_size: 8, batch_size: 4, steps: 40, lr: 1e-2, warmup_steps: 5, ..RunOptions::default() }
+    }
+
+    #[test]
+    fn a_step_run_elsewhere_with_a_non_finite_loss_is_not_counted() {
+        let mut run = TrainRun::new(&"the cat sat on the mat. ".repeat(30), tiny()).unwrap();
+        run.next_batch().unwrap();
+        for (loss, norm) in [(f32::NAN, 1.0), (2.0, f32::INFINITY)] {
+            let e = run.count_step(loss, norm).unwrap_err().to_string();
+            assert!(e.contains("training diverged at step 1"), "{e}");
+            assert_eq!(run.steps_done(), 0);
+        }
+        run.count_step(2.0, 0.5).unwrap();
+        assert_eq!(run.steps_done(), 1);
     }
 
     #[test]

@@ -132,10 +132,27 @@ impl Trainer {
         gpt.zero_grad();
         gpt.backward(k)?;
         let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
+        self.check_finite(loss, grad_norm)?;
         let lr = self.config.schedule.at(self.step);
         gpt.update(&self.config.opt, lr);
         self.step += 1;
         Ok(StepStats { loss, lr, grad_norm })
+    }
+
+    /// Refuses to update on a non-finite loss or gradient norm: the step is not taken and the
+    /// model keeps the parameters it had (AdamW would spread the NaN into every one of them).
+    fn check_finite(&self, loss: f32, grad_norm: f32) -> Result<()> {
+        if loss.is_finite() && grad_norm.is_finite() {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "lr",
+            format!(
+                "training diverged at step {}: the loss is {loss} and the gradient norm {grad_norm}; the model keeps the parameters of step {} (lower the learning rate, or clip the gradients)",
+                self.step + 1,
+                self.step
+            ),
+        ))
     }
 
     /// The next step's batch, `(inputs, targets)` (B, T) drawn as [`Trainer::step`] draws them,
@@ -207,6 +224,7 @@ impl Trainer {
         }
         grads.iter_mut().for_each(|g| *g *= inv);
         let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
+        self.check_finite(loss, grad_norm)?;
         let lr = self.config.schedule.at(self.step);
         gpt.update(&self.config.opt, lr);
         self.step += 1;
@@ -233,6 +251,23 @@ impl Trainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diverged_step_is_refused_and_the_parameters_stay() {
+        use crate::config::GptConfig;
+        use crate::kernels::scalar::Scalar;
+        let config = GptConfig { block_size: 8, vocab_size: 5, n_layer: 1, n_head: 2, n_embd: 8, ..GptConfig::default() };
+        let mut gpt = Gpt::new(config, 3).unwrap();
+        let mut trainer = Trainer::new(TrainConfig { batch_size: 2, ..TrainConfig::default() }, &mut gpt).unwrap();
+        // Finite parameters whose products overflow: the forward pass meets inf - inf.
+        gpt.params_mut().fill(1e30);
+        let before = gpt.params().to_vec();
+        let data: Vec<u32> = (0..64).map(|i| (i * 7 % 5) as u32).collect();
+        let err = trainer.step(&mut gpt, &Scalar, &data).unwrap_err().to_string();
+        assert!(err.contains("training diverged at step 1") && err.contains("keeps the parameters of step 0"), "{err}");
+        assert_eq!(trainer.steps_done(), 0);
+        assert!(gpt.params().iter().zip(&before).all(|(a, b)| a.to_bits() == b.to_bits()), "the parameters changed");
+    }
 
     #[test]
     fn shards_split_the_batch_evenly_one_per_thread_at_most() {

@@ -158,7 +158,7 @@ impl TrainSession {
     /// returns what `step(1)` would have.
     #[wasm_bindgen(js_name = countStep)]
     pub fn count_step(&mut self, loss: f32, grad_norm: f32) -> Result<JsValue, JsError> {
-        self.run.count_step();
+        self.run.count_step(loss, grad_norm).map_err(js_error)?;
         to_js(&StepsJs {
             step: self.run.steps_done(),
             steps: self.run.options().steps,

@@ -145,9 +145,18 @@ test('the attention maps follow the prompt, and generation updates them', async 
 test('stop ends a long generation early; continue makes the text the prompt', async () => {
   const { page, context, problems } = await openPlayground(SITE + '#prompt=KING%3A%0A&seed=3&len=1000');
   await page.click('#generate-btn');
-  await page.waitForFunction(() => document.getElementById('text-gen').textContent.length >= 20, null, { timeout: 30000 });
-  assert.equal(await page.isDisabled('#stop-btn'), false);
-  await page.click('#stop-btn');
+  // Stop in the page, in the first frame with 20 characters: 1,000 characters take a fraction of a
+  // second at this model's speed, less than a round trip of the test to the page and back.
+  const stopWasEnabled = await page.evaluate(() => new Promise((resolve) => {
+    const check = () => {
+      if (document.getElementById('text-gen').textContent.length < 20) return requestAnimationFrame(check);
+      const stop = document.getElementById('stop-btn');
+      resolve(!stop.disabled);
+      stop.click();
+    };
+    check();
+  }));
+  assert.equal(stopWasEnabled, true);
   await page.waitForFunction(() => document.getElementById('textout').dataset.done === '1', null, { timeout: 30000 });
   const text = await page.textContent('#text-gen');
   assert.ok(text.length >= 20 && text.length < 1000, `stopped after ${text.length} characters`);

@@ -118,21 +118,31 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     return next;
   }
 
-  /** One step on the GPU; on any failure the run moves to the CPU (and this step runs there). */
+  /**
+   * One step on the GPU; on a GPU failure the run moves to the CPU (and this step runs there). A
+   * step whose loss or gradient norm is not finite is not counted: countStep throws, and the run
+   * stops with that message (the CPU model has the parameters last brought back).
+   */
   async function gpuStep(r) {
     const res = await withGpu(r, async () => {
       if (!r.gpu) return null;
+      let stats;
       try {
-        const batch = r.session.nextBatch();
-        const [loss, gradNorm] = await r.gpu.model.trainStep(batch);
-        const counted = r.session.countStep(loss, gradNorm);
-        r.gpu.dirty = true;
-        r.gpu.step = counted.step;
-        return counted;
+        stats = await r.gpu.model.trainStep(r.session.nextBatch());
       } catch (e) {
         await dropGpu(r, e);
         return null;
       }
+      let counted;
+      try {
+        counted = r.session.countStep(stats[0], stats[1]);
+      } catch (e) {
+        r.gpu.dirty = false; // the GPU's parameters diverged: nothing brings them back
+        throw e;
+      }
+      r.gpu.dirty = true;
+      r.gpu.step = counted.step;
+      return counted;
     });
     return res ?? r.session.step(1);
   }
