@@ -55,10 +55,10 @@ const handlers = {
       prefetched.bytes.catch(() => {}); // loadModel reports the failure
     }
     core = await loadWasm({ prefer, relaxed });
-    // The threaded build's pool starts when something needs it (training, a benchmark), or once
-    // the page has had time to load its model and draw: its workers would share the cores with
-    // that work.
-    setTimeout(() => core.startPool(), POOL_DELAY_MS);
+    // The threaded build's pool starts now, in the background: the core runs on one thread until
+    // it is up, and the worker holds training and benchmarks until then. (Starting it later, once
+    // the page had drawn, left its workers loading while a page closed: aborted requests.)
+    core.startPool();
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
     return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note, timings: core.timings };
   },
@@ -357,7 +357,6 @@ function yieldToEvents() {
 }
 
 const NEEDS_MODEL = new Set(['generate', 'inspect', 'embeddings']);
-const POOL_DELAY_MS = 1500;
 // What may run before the threaded build's pool has started (on one thread: the core picks its
 // kernels per call). Everything else (training, benchmarks, which name backends) waits for it.
 const BEFORE_POOL = new Set(['init', 'loadModel', 'loadModelBytes', 'generate', 'stop', 'inspect', 'embeddings', 'sinusoidal',
