@@ -24,7 +24,7 @@ use crate::kernels::Kernels;
 use crate::model::generate::{Sampler, Session};
 use crate::model::gpt::{AdamW, Gpt, LrSchedule};
 use crate::model::params::ParameterLayout;
-use crate::model::train::{default_shards, split_train_val, StepStats, TrainConfig, Trainer};
+use crate::model::train::{check_finite_step, default_shards, split_train_val, StepStats, TrainConfig, Trainer};
 use crate::rng::Rng;
 use crate::sizing::inputs::{ModelInputs, TrainingInputs};
 use crate::sizing::{self, Architecture, Quantity};
@@ -468,15 +468,7 @@ impl TrainRun {
     /// gradient norm it reported; a non-finite one is refused (the step is not counted): the run
     /// diverged there, and this side's parameters are the last brought back.
     pub fn count_step(&mut self, loss: f32, grad_norm: f32) -> Result<()> {
-        if !(loss.is_finite() && grad_norm.is_finite()) {
-            return Err(Error::invalid(
-                "lr",
-                format!(
-                    "training diverged at step {}: the loss is {loss} and the gradient norm {grad_norm} (lower the learning rate, or clip the gradients)",
-                    self.trainer.steps_done() + 1
-                ),
-            ));
-        }
+        check_finite_step(self.trainer.steps_done() + 1, loss, grad_norm, "")?;
         self.trainer.count_step();
         Ok(())
     }

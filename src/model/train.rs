@@ -44,6 +44,20 @@ pub fn shards_for(threads: usize, batch: usize) -> usize {
     (1..=threads.min(batch)).rev().find(|&s| batch % s == 0).unwrap_or(1)
 }
 
+/// `Ok` when step `step`'s loss and gradient norm are finite, else the error that says training
+/// diverged there (`kept` says what became of the parameters), on the learning rate's field.
+pub fn check_finite_step(step: usize, loss: f32, grad_norm: f32, kept: &str) -> Result<()> {
+    if loss.is_finite() && grad_norm.is_finite() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "lr",
+        format!(
+            "training diverged at step {step}: the loss is {loss} and the gradient norm {grad_norm}{kept} (lower the learning rate, or clip the gradients)"
+        ),
+    ))
+}
+
 /// How to train (defaults: nanoGPT's shakespeare_char recipe scaled to our model).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainConfig {
@@ -142,17 +156,7 @@ impl Trainer {
     /// Refuses to update on a non-finite loss or gradient norm: the step is not taken and the
     /// model keeps the parameters it had (AdamW would spread the NaN into every one of them).
     fn check_finite(&self, loss: f32, grad_norm: f32) -> Result<()> {
-        if loss.is_finite() && grad_norm.is_finite() {
-            return Ok(());
-        }
-        Err(Error::invalid(
-            "lr",
-            format!(
-                "training diverged at step {}: the loss is {loss} and the gradient norm {grad_norm}; the model keeps the parameters of step {} (lower the learning rate, or clip the gradients)",
-                self.step + 1,
-                self.step
-            ),
-        ))
+        check_finite_step(self.step + 1, loss, grad_norm, &format!("; the model keeps the parameters of step {}", self.step))
     }
 
     /// The next step's batch, `(inputs, targets)` (B, T) drawn as [`Trainer::step`] draws them,

@@ -58,9 +58,8 @@ export function relaxedAvailable() {
  * are off, if they are, and timings ({ import, instantiate, pool }, ms) what starting the build took.
  * The threaded build returns before its thread pool exists: `startPool()` starts it (once; later
  * calls return the same promise) and resolves when it is up, never rejecting. Until then the core
- * runs on one thread, with the same results, so a page need not wait for the pool, nor share the
- * cores with its start while it loads; if the pool cannot start, the build stays on one thread,
- * `threads` becomes 1 and `note` says why.
+ * runs on one thread, with the same results, so a page need not wait for the pool; if the pool
+ * cannot start, the build stays on one thread, `threads` becomes 1 and `note` says why.
  */
 export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto', threads: want } = {}) {
   if (!simdAvailable()) {

@@ -2,7 +2,7 @@
 import { loadGpuWasm, loadSizingWasm, loadWasm } from './load.js';
 import { pickGpuAdapter, trainHandlers } from './train-worker.js';
 
-let core = null; // { wasm, build, threads, note }
+let core = null; // what loadWasm returns: { wasm, build, threads, note, timings, startPool, ... }
 let model = null; // the wasm Model handle the playground works with
 let generation = 0; // bumped by `stop` and by each new `generate`, so an old loop ends itself
 
@@ -56,8 +56,7 @@ const handlers = {
     }
     core = await loadWasm({ prefer, relaxed });
     // The threaded build's pool starts now, in the background: the core runs on one thread until
-    // it is up, and the worker holds training and benchmarks until then. (Starting it later, once
-    // the page had drawn, left its workers loading while a page closed: aborted requests.)
+    // it is up, and the worker holds training and benchmarks until then (BEFORE_POOL).
     core.startPool();
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
     return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note, timings: core.timings };
