@@ -30,7 +30,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::config::GptConfig;
 use crate::error::{Error, Result};
@@ -112,25 +112,33 @@ pub fn save(config: &GptConfig, vocab: &Vocab, params: &[f32], step: Option<u64>
     let wte_offset = table[0].2;
     table.push(("lm_head.weight".to_string(), vec![config.vocab_size, config.n_embd], wte_offset));
 
-    let mut header = Map::new();
-    let mut meta = Map::new();
+    // The header as JSON text, written directly (no `serde_json::Value` in the wasm builds):
+    // every object's keys sorted, as serde_json prints a map, so the bytes are what they were.
+    let quote = |s: &str| serde_json::to_string(s).expect("a string serialises");
+    let object = |entries: &BTreeMap<String, String>| {
+        let fields: Vec<String> = entries.iter().map(|(k, v)| format!("{}:{v}", quote(k))).collect();
+        format!("{{{}}}", fields.join(","))
+    };
+    let mut meta = BTreeMap::new();
     for (k, v) in extra {
-        meta.insert(k.clone(), Value::String(v.clone()));
+        meta.insert(k.clone(), quote(v));
     }
-    meta.insert("format".into(), "pt".into());
-    meta.insert("config".into(), Value::String(serde_json::to_string(config).expect("config serialises")));
-    meta.insert("vocab".into(), Value::String(vocab.as_string()));
+    meta.insert("format".into(), quote("pt"));
+    meta.insert("config".into(), quote(&serde_json::to_string(config).expect("config serialises")));
+    meta.insert("vocab".into(), quote(&vocab.as_string()));
     if let Some(s) = step {
-        meta.insert("step".into(), Value::String(s.to_string()));
+        meta.insert("step".into(), quote(&s.to_string()));
     }
-    header.insert("__metadata__".into(), Value::Object(meta));
+    let mut header = BTreeMap::new();
+    header.insert("__metadata__".to_string(), object(&meta));
     let mut begin = 0usize;
     for (name, shape, _) in &table {
         let bytes = shape.iter().product::<usize>() * 4;
-        header.insert(name.clone(), json!({"dtype": "F32", "shape": shape, "data_offsets": [begin, begin + bytes]}));
+        let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+        header.insert(name.clone(), format!("{{\"data_offsets\":[{begin},{}],\"dtype\":\"F32\",\"shape\":[{}]}}", begin + bytes, dims.join(",")));
         begin += bytes;
     }
-    let mut header = serde_json::to_string(&Value::Object(header)).expect("header serialises");
+    let mut header = object(&header);
     while (8 + header.len()) % 8 != 0 {
         header.push(' '); // align the data to 8 bytes, as the reference writer does
     }

@@ -81,6 +81,25 @@ fn round_trip_gives_identical_logits() {
 }
 
 /// Names and shapes are nanoGPT's state_dict, checked against a list written out here.
+/// The header is written by hand (no `serde_json::Value` in the wasm builds): it must be exactly
+/// what serde_json prints for the same JSON (keys sorted, strings escaped), padded with spaces,
+/// and metadata with quotes, backslashes, control and non-ASCII characters must come back intact.
+#[test]
+fn the_header_is_serde_jsons_rendering_of_itself() {
+    let (gpt, vocab) = model();
+    let odd = "a \"quoted\" \\ path\n\ttab \u{1} é 🦀";
+    let extra = BTreeMap::from([("note \"x\"".to_string(), odd.to_string()), ("val_loss".to_string(), "1.234".to_string())]);
+    let bytes = save_model(&gpt, &vocab, &extra).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!((8 + n) % 8, 0, "data aligned to 8 bytes");
+    let text = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+    let parsed: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(text.trim_end_matches(' '), serde_json::to_string(&parsed).unwrap());
+    assert_eq!(parsed["__metadata__"]["note \"x\""], odd);
+    assert_eq!(parsed["transformer.wte.weight"], serde_json::json!({"dtype": "F32", "shape": [9, 8], "data_offsets": [0, 9 * 8 * 4]}));
+    assert_eq!(load(&bytes).unwrap().metadata.get("note \"x\"").map(String::as_str), Some(odd));
+}
+
 #[test]
 fn tensor_names_and_shapes_are_nanogpts() {
     let (header, _) = split(&saved());
