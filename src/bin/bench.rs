@@ -69,7 +69,7 @@ fn main() {
                 if kern.name() == "scalar" && (*m as f64) * (*n as f64) * (*k as f64) > 300e6 {
                     continue;
                 }
-                let clock: &mut dyn FnMut() -> f64 = match (cpu_clock, kern.name()) {
+                let clock: &mut (dyn FnMut() -> f64 + Send) = match (cpu_clock, kern.name()) {
                     (false, _) => &mut wall,
                     (true, "threads") => &mut process_cpu,
                     (true, _) => &mut thread_cpu,

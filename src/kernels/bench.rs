@@ -84,7 +84,8 @@ pub fn fill_uniform(buf: &mut [f32], seed: u64) {
 }
 
 /// Times `op` on an (M, K) × (N, K)ᵀ layer with `kernels`. `clock` returns seconds from any
-/// fixed origin. Allocates its operands once, then only calls the kernel.
+/// fixed origin. Allocates its operands once, then only calls the kernel. The calls run as the
+/// model makes them: inside [`super::on_pool`] (on a pool worker, for the threaded backend).
 pub fn bench_matmul(
     kernels: &dyn Kernels,
     op: Op,
@@ -92,8 +93,13 @@ pub fn bench_matmul(
     k: usize,
     n: usize,
     config: BenchConfig,
-    clock: &mut dyn FnMut() -> f64,
+    clock: &mut (dyn FnMut() -> f64 + Send),
 ) -> Stats {
+    super::on_pool(kernels, || bench_here(kernels, op, m, k, n, config, clock))
+}
+
+/// [`bench_matmul`] on the calling thread.
+fn bench_here(kernels: &dyn Kernels, op: Op, m: usize, k: usize, n: usize, config: BenchConfig, clock: &mut (dyn FnMut() -> f64 + Send)) -> Stats {
     let mut inp = vec![0.0f32; m * k]; // (M, K)
     let mut weight = vec![0.0f32; n * k]; // (N, K)
     let mut bias = vec![0.0f32; n]; // (N)

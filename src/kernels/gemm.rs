@@ -33,7 +33,7 @@
 use std::cell::RefCell;
 
 use super::micro::MicroKernel;
-use super::with_thread_buffer;
+use super::{par_for, with_thread_buffer, Disjoint};
 
 /// Depth of a packed block (floats of K per panel): a B̃ micro-panel is KC × NR floats and
 /// must sit in L1 with room to spare (256 × 8 × 4 B = 8 KiB in wasm, 32 KiB for AVX-512's NR = 32).
@@ -157,13 +157,13 @@ fn for_each_block(buf: &mut [f32], unit: usize, units: usize, align: usize, bloc
     if per >= units {
         return f(0, buf);
     }
-    #[cfg(feature = "threads")]
-    {
-        use rayon::prelude::*;
-        buf.par_chunks_mut(per * unit).enumerate().for_each(|(i, run)| f(i * per, run));
-    }
-    #[cfg(not(feature = "threads"))]
-    buf.chunks_mut(per * unit).enumerate().for_each(|(i, run)| f(i * per, run));
+    let (len, step) = (buf.len(), per * unit);
+    let buf = Disjoint::new(buf);
+    par_for(len.div_ceil(step), &|i| {
+        let start = i * step;
+        // SAFETY: run i alone is handed floats start .. start + step of buf.
+        f(i * per, unsafe { buf.range(start, step.min(len - start)) })
+    });
 }
 
 /// Ã (mcb, kcb) · B̃ (kcb, ncb) added into `c` (mcb rows from its start, row stride ldc):

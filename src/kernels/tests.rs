@@ -143,6 +143,39 @@ fn threads_match_scalar_with_uneven_pools() {
     }
 }
 
+/// [`super::on_pool`] on the threaded backend: the work runs on a pool worker (the pool has more
+/// than one thread), gives the single-thread backend's bits, and a panic inside it reaches the
+/// caller and leaves the pool usable (the waiting workers are released, not left spinning).
+/// Checked on a thread of its own with a deadline, so a stuck pool fails the test, not CI.
+#[cfg(feature = "threads")]
+#[test]
+fn on_pool_runs_on_a_worker_and_survives_a_panic() {
+    use super::threads::Threads;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (m, k, n) = (65, 129, 67);
+        let (inp, w, b) = (random(m * k, 1), random(n * k, 2), random(n, 3));
+        let (mut ours, mut want) = (vec![0.0; m * n], vec![0.0; m * n]);
+        super::simd::Simd.matmul_forward(&mut want, &inp, &w, Some(&b), m, k, n);
+        let many = rayon::current_num_threads() > 1;
+        let on_worker = super::on_pool(&Threads, || {
+            Threads.matmul_forward(&mut ours, &inp, &w, Some(&b), m, k, n);
+            rayon::current_thread_index().is_some()
+        });
+        assert_eq!(on_worker, many, "on a worker exactly when the pool has several threads");
+        assert!(ours == want, "threaded forward inside on_pool differs from the single-thread one");
+        let caught = std::panic::catch_unwind(|| super::on_pool(&Threads, || -> u32 { panic!("inside the pool") }));
+        assert!(caught.is_err(), "the panic reaches the caller");
+        assert_eq!(super::on_pool(&Threads, || 7), 7);
+        tx.send(()).unwrap();
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("on_pool did not finish within 60 s: the pool is stuck"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the check failed (its panic is printed above)"),
+    }
+}
+
 /// The GEMM through arbitrary strides, into a C whose rows are longer than N: only the
 /// (m, n) block changes, by exactly A·B.
 #[test]

@@ -14,13 +14,13 @@
 //! [`Kernels::for_each_task`] runs the model's other parallel work on the same pool: attention
 //! one (sequence, head) per task, GELU, LayerNorm and softmax in runs of rows.
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::gemm::{self, MatRef, GEMV_MAX_M};
 use super::micro;
 use super::scalar::assert_shapes;
 use super::simd::{self, assert_backward_shapes};
-use super::Kernels;
+use super::{par_for, Disjoint, Kernels};
 
 /// Products smaller than this many multiply-adds run on the calling thread: waking the pool
 /// costs microseconds, and 64³ (0.26 M multiply-adds, ~5 µs on one core) ran slower split.
@@ -64,7 +64,12 @@ impl Kernels for Threads {
             // (k, n > 0 here: the product has at least PAR_MIN_MACS multiply-adds.)
             let per = n.div_ceil(threads).div_ceil(4) * 4;
             for (x, row) in inp.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
-                row.par_chunks_mut(per).enumerate().for_each(|(b, cols)| gemm::gemv_cols(uk, cols, x, weight, bias, b * per, k));
+                let row = Disjoint::new(row);
+                par_for(n.div_ceil(per), &|b| {
+                    let j0 = b * per;
+                    // SAFETY: task b alone writes columns j0 .. j0 + per of the row.
+                    gemm::gemv_cols(uk, unsafe { row.range(j0, per.min(n - j0)) }, x, weight, bias, j0, k);
+                });
             }
             return;
         }
@@ -106,10 +111,48 @@ impl Kernels for Threads {
     }
 
     fn for_each_task(&self, n: usize, task: &(dyn Fn(usize) + Sync)) {
-        if n <= 1 || rayon::current_num_threads() == 1 {
+        if rayon::current_num_threads() == 1 {
             (0..n).for_each(task)
         } else {
-            (0..n).into_par_iter().for_each(task)
+            par_for(n, task)
         }
+    }
+
+    /// On a worker of the pool (already on one, or a one-thread pool: here), with every other
+    /// worker kept busy-waiting for `f`'s parallel sections until `f` returns. The caller sleeps
+    /// meanwhile. A sleeping worker takes 0.1-1 ms to wake on these VMs, longer than most of a
+    /// forward pass's sections (a 1 × 128 forward has ~40 of 0.1-0.5 ms), so with plain fork-join
+    /// the worker running `f` did nearly all the work itself; the waiting workers pick each
+    /// section up at once ([`rayon::yield_now`] runs any job in the pool).
+    ///
+    /// No deadlock: the waiters are spawned before `f` forks anything, so they are the oldest
+    /// jobs in this worker's deque, which thieves take first and its owner last: the owner runs
+    /// a waiter itself only when `f` has returned (and the waiter then returns at once).
+    fn install(&self, f: &mut (dyn FnMut() + Send)) {
+        let threads = rayon::current_num_threads();
+        if rayon::current_thread_index().is_some() || threads == 1 {
+            return f();
+        }
+        /// Sets the flag when dropped: the waiters stop even if `f` unwinds.
+        struct SetOnDrop<'a>(&'a AtomicBool);
+        impl Drop for SetOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
+        let done = AtomicBool::new(false);
+        rayon::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(|_| {
+                    while !done.load(Ordering::Acquire) {
+                        if rayon::yield_now() == Some(rayon::Yield::Idle) {
+                            std::hint::spin_loop();
+                        }
+                    }
+                });
+            }
+            let _done = SetOnDrop(&done);
+            f()
+        })
     }
 }

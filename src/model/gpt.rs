@@ -163,7 +163,23 @@ impl Activations {
 /// the mean cross-entropy, which it returns (0 without targets).
 /// Shared by [`Gpt`] and the generation [`crate::model::generate::Session`].
 #[allow(clippy::too_many_arguments)]
+#[inline(never)] // one copy of the pool hand-off, not one per caller (the threaded build's size)
 pub(crate) fn forward_pass(
+    config: &GptConfig,
+    params: &ParameterTensors<&[f32]>,
+    acts: &mut Activations,
+    k: &dyn Kernels,
+    inputs: &[u32],
+    targets: Option<&[u32]>,
+    b: usize,
+    t: usize,
+) -> Result<f32> {
+    crate::kernels::on_pool(k, || forward_pass_here(config, params, acts, k, inputs, targets, b, t))
+}
+
+/// [`forward_pass`] on the calling thread.
+#[allow(clippy::too_many_arguments)]
+fn forward_pass_here(
     config: &GptConfig,
     params: &ParameterTensors<&[f32]>,
     acts: &mut Activations,

@@ -18,7 +18,7 @@
 
 use std::cell::RefCell;
 
-use crate::kernels::{with_thread_buffer, Kernels};
+use crate::kernels::{with_thread_buffer, Disjoint, Kernels};
 use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows, with_avx2};
 
 /// LayerNorm's epsilon, as PyTorch's default.
@@ -308,37 +308,6 @@ pub fn attention_head_backward(dq: &mut [f32], dk: &mut [f32], dv: &mut [f32], s
 
 // ----------------------------------------------------------------------------------------------
 // running layers as parallel tasks
-
-/// A mutable slice that parallel tasks write through, each task to its own ranges: how
-/// [`Kernels::for_each_task`]'s tasks, which are `Fn` (shared), get their disjoint outputs.
-pub(crate) struct Disjoint<'a> {
-    ptr: *mut f32,
-    len: usize,
-    _borrow: std::marker::PhantomData<&'a mut [f32]>,
-}
-
-// SAFETY: a Disjoint only hands out ranges through the unsafe `range`, whose callers promise
-// that no two live ranges overlap; f32 is Send.
-unsafe impl Send for Disjoint<'_> {}
-unsafe impl Sync for Disjoint<'_> {}
-
-impl<'a> Disjoint<'a> {
-    pub(crate) fn new(slice: &'a mut [f32]) -> Self {
-        Disjoint { ptr: slice.as_mut_ptr(), len: slice.len(), _borrow: std::marker::PhantomData }
-    }
-
-    /// `len` floats from `start`. Panics when out of bounds.
-    ///
-    /// # Safety
-    /// While the returned slice is alive, no other call may return a range overlapping it.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn range(&self, start: usize, len: usize) -> &mut [f32] {
-        assert!(start.checked_add(len).is_some_and(|end| end <= self.len), "Disjoint::range {start}+{len} outside {}", self.len);
-        // SAFETY: in bounds (asserted); exclusive by the caller's promise; the borrow 'a keeps
-        // the memory alive and unaliased by anything outside the tasks.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
-    }
-}
 
 thread_local! {
     /// This thread's attention scratch, grown on first use and reused (no allocation per head).

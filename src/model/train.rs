@@ -2,7 +2,7 @@
 //! one optimisation step, and evaluation on fixed batches.
 
 use crate::error::{Error, Result};
-use crate::kernels::Kernels;
+use crate::kernels::{par_for, Disjoint, Kernels};
 use crate::model::gpt::{AdamW, Gpt, LrSchedule};
 use crate::rng::Rng;
 
@@ -140,6 +140,11 @@ impl Trainer {
 
     /// One step on a random batch of `train`: forward, backward, clip, AdamW.
     pub fn step(&mut self, gpt: &mut Gpt, k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
+        crate::kernels::on_pool(k, || self.step_here(gpt, k, train))
+    }
+
+    /// [`Trainer::step`] on the calling thread (its forward and backward still fork on `k`).
+    fn step_here(&mut self, gpt: &mut Gpt, k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
         let (b, t) = (self.config.batch_size, gpt.config().block_size);
         random_batch(train, t, &mut self.rng, &mut self.inputs, &mut self.targets)?;
         let loss = gpt.forward(k, &self.inputs, &self.targets, b, t)?;
@@ -212,15 +217,21 @@ impl Trainer {
             g.backward(k)?;
             Ok(loss)
         };
-        #[cfg(feature = "threads")]
-        let (first, rest) = {
-            use rayon::prelude::*;
-            rayon::join(|| run(0, gpt), || replicas.par_iter_mut().enumerate().map(|(i, r)| run(i + 1, r)).collect::<Result<Vec<f32>>>())
-        };
-        #[cfg(not(feature = "threads"))] // one after the other: the same numbers, no speed-up
-        let (first, rest) = (run(0, gpt), replicas.iter_mut().enumerate().map(|(i, r)| run(i + 1, r)).collect::<Result<Vec<f32>>>());
-        let (first, rest) = (first?, rest?);
-        let loss = (rest.iter().fold(first as f64, |acc, &l| acc + l as f64) / shards as f64) as f32;
+        // One task per shard, on rayon's pool with the `threads` feature (else one after the
+        // other: the same numbers, no speed-up).
+        let mut models: Vec<&mut Gpt> = std::iter::once(&mut *gpt).chain(replicas.iter_mut()).collect();
+        let mut losses: Vec<Result<f32>> = (0..shards).map(|_| Ok(0.0)).collect();
+        {
+            let (models, losses) = (Disjoint::new(&mut models), Disjoint::new(&mut losses));
+            par_for(shards, &|i| {
+                // SAFETY: task i alone touches model i and loss i.
+                let (g, loss) = unsafe { (&mut models.range(i, 1)[0], &mut losses.range(i, 1)[0]) };
+                *loss = run(i, g);
+            });
+        }
+        drop(models);
+        let losses = losses.into_iter().collect::<Result<Vec<f32>>>()?;
+        let loss = (losses.iter().fold(0.0f64, |acc, &l| acc + l as f64) / shards as f64) as f32;
         let inv = 1.0 / shards as f32;
         let grads = gpt.grads_mut();
         for r in replicas.iter() {
