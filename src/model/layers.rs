@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 
 use crate::kernels::{with_thread_buffer, Disjoint, Kernels};
-use crate::model::math::{axpy, dot, exp, ln_f64, row_times_matrix, tanh, weighted_sum_rows, with_avx2};
+use crate::model::math::{axpy, consts, dot, exp_with, ln_f64, row_times_matrix, tanh_with, weighted_sum_rows, with_avx2, Consts};
 
 /// LayerNorm's epsilon, as PyTorch's default.
 pub const LN_EPS: f32 = 1e-5;
@@ -221,8 +221,9 @@ pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], scratch: &mut [f32
 pub fn softmax_row(row: &mut [f32], scale: f32) {
     row.iter_mut().for_each(|r| *r *= scale);
     let maxval = max(row);
+    let k = consts();
     for r in row.iter_mut() {
-        *r = exp(*r - maxval);
+        *r = exp_with(*r - maxval, &k);
     }
     let inv = 1.0 / sum(row);
     row.iter_mut().for_each(|r| *r *= inv);
@@ -340,14 +341,30 @@ fn for_each_run(k: &dyn Kernels, out: &mut [f32], out_unit: usize, inp: &[f32], 
 // ----------------------------------------------------------------------------------------------
 // gelu (tanh approximation, as GPT-2)
 
-const GELU_SCALE: f32 = 0.797_884_6; // sqrt(2 / pi)
+/// GELU's constants as data, for the reason given at [`Consts`].
+#[derive(Clone, Copy)]
+struct Gelu {
+    /// sqrt(2 / pi)
+    scale: f32,
+    /// The cubic term's 0.044715.
+    cubic: f32,
+    half: f32,
+    three: f32,
+    exp: Consts,
+}
+
+#[inline(always)]
+fn gelu_consts() -> Gelu {
+    std::hint::black_box(Gelu { scale: 0.797_884_6, cubic: 0.044715, half: 0.5, three: 3.0, exp: consts() })
+}
 
 with_avx2! {
 /// `out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x³)))`, elementwise over equal-length slices.
 pub fn gelu_forward(out: &mut [f32], inp: &[f32]) {
+    let g = gelu_consts();
     for (o, &x) in out.iter_mut().zip(inp) {
-        let cube = 0.044715 * x * x * x;
-        *o = 0.5 * x * (1.0 + tanh(GELU_SCALE * (x + cube)));
+        let cube = g.cubic * x * x * x;
+        *o = g.half * x * (g.exp.one + tanh_with(g.scale * (x + cube), &g.exp));
     }
 }
 }
@@ -356,12 +373,13 @@ with_avx2! {
 /// Backward of [`gelu_forward`], in place: `d` holds dout on entry and dinp on return
 /// (the input gradient of an elementwise op is not accumulated: nothing else feeds `inp`).
 pub fn gelu_backward_inplace(d: &mut [f32], inp: &[f32]) {
-    for (g, &x) in d.iter_mut().zip(inp) {
-        let cube = 0.044715 * x * x * x;
-        let th = tanh(GELU_SCALE * (x + cube));
-        let sech2 = 1.0 - th * th;
-        let local = 0.5 * (1.0 + th) + 0.5 * x * sech2 * GELU_SCALE * (1.0 + 3.0 * 0.044715 * x * x);
-        *g *= local;
+    let g = gelu_consts();
+    for (grad, &x) in d.iter_mut().zip(inp) {
+        let cube = g.cubic * x * x * x;
+        let th = tanh_with(g.scale * (x + cube), &g.exp);
+        let sech2 = g.exp.one - th * th;
+        let local = g.half * (g.exp.one + th) + g.half * x * sech2 * g.scale * (g.exp.one + g.three * g.cubic * x * x);
+        *grad *= local;
     }
 }
 }
@@ -395,8 +413,9 @@ pub fn softmax_forward(probs: &mut [f32], logits: &[f32], n: usize, v: usize) {
     for i in 0..n {
         let (l, p) = (&logits[i * v..][..v], &mut probs[i * v..][..v]);
         let maxval = l.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+        let k = consts();
         for (pj, &lj) in p.iter_mut().zip(l) {
-            *pj = exp(lj - maxval);
+            *pj = exp_with(lj - maxval, &k);
         }
         let inv = 1.0 / sum(p);
         p.iter_mut().for_each(|x| *x *= inv);
