@@ -23,6 +23,8 @@ mod micro;
 pub mod scalar;
 pub mod simd;
 #[cfg(feature = "threads")]
+mod team;
+#[cfg(feature = "threads")]
 pub mod threads;
 #[cfg(test)]
 mod tests;
@@ -155,9 +157,14 @@ impl<'a, T> Disjoint<'a, T> {
 /// in order on this thread. Every parallel loop in the crate comes through here (the GEMM's
 /// blocks, the model's tasks, the training shards), so the threaded wasm build carries one copy
 /// of rayon's splitting machinery instead of one per loop.
+/// Inside [`Kernels::install`] on the threaded backend the loop goes to its hot team
+/// ([`team`]), elsewhere to rayon.
 pub(crate) fn par_for(n: usize, task: &(dyn Fn(usize) + Sync)) {
     #[cfg(feature = "threads")]
     if n > 1 {
+        if team::run_loop(n, task) {
+            return;
+        }
         use rayon::prelude::*;
         return (0..n).into_par_iter().for_each(task);
     }

@@ -151,9 +151,9 @@ fn threads_match_scalar_with_uneven_pools() {
 #[test]
 fn on_pool_runs_on_a_worker_and_survives_a_panic() {
     use super::threads::Threads;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let (m, k, n) = (65, 129, 67);
+    with_deadline(|| {
+        // Large enough (> PAR_MIN_MACS) that the threaded backend splits it.
+        let (m, k, n) = (130, 129, 67);
         let (inp, w, b) = (random(m * k, 1), random(n * k, 2), random(n, 3));
         let (mut ours, mut want) = (vec![0.0; m * n], vec![0.0; m * n]);
         super::simd::Simd.matmul_forward(&mut want, &inp, &w, Some(&b), m, k, n);
@@ -167,13 +167,77 @@ fn on_pool_runs_on_a_worker_and_survives_a_panic() {
         let caught = std::panic::catch_unwind(|| super::on_pool(&Threads, || -> u32 { panic!("inside the pool") }));
         assert!(caught.is_err(), "the panic reaches the caller");
         assert_eq!(super::on_pool(&Threads, || 7), 7);
+    });
+}
+
+/// Runs `check` on a thread of its own and fails if it does not finish within a minute (a stuck
+/// pool fails the test instead of hanging CI).
+#[cfg(feature = "threads")]
+fn with_deadline(check: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        check();
         tx.send(()).unwrap();
     });
     match rx.recv_timeout(std::time::Duration::from_secs(60)) {
         Ok(()) => {}
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("on_pool did not finish within 60 s: the pool is stuck"),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("did not finish within 60 s: the pool is stuck"),
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the check failed (its panic is printed above)"),
     }
+}
+
+/// The hot team behind `install`: every index of every loop runs exactly once, loops nested in
+/// a task run in order, the helpers really run tasks alongside the leader (two tasks that wait
+/// for each other to start), and a task that panics reaches the caller and leaves the pool usable.
+#[cfg(feature = "threads")]
+#[test]
+fn the_team_runs_each_index_once_and_in_parallel() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use super::threads::Threads;
+    with_deadline(|| {
+        let sizes: Vec<usize> = (0..300).map(|r| 1 + r % 37).collect();
+        let offsets: Vec<usize> = sizes.iter().scan(0, |acc, &n| { let o = *acc; *acc += n; Some(o) }).collect();
+        let counts: Vec<AtomicUsize> = (0..sizes.iter().sum::<usize>()).map(|_| AtomicUsize::new(0)).collect();
+        let nested = AtomicUsize::new(0);
+        super::on_pool(&Threads, || {
+            for (&n, &o) in sizes.iter().zip(&offsets) {
+                super::par_for(n, &|i| {
+                    counts[o + i].fetch_add(1, Ordering::Relaxed);
+                    if i == 0 {
+                        super::par_for(3, &|_| { nested.fetch_add(1, Ordering::Relaxed); });
+                    }
+                });
+            }
+        });
+        assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 1), "an index ran twice or never");
+        assert_eq!(nested.load(Ordering::Relaxed), 3 * sizes.len());
+
+        if rayon::current_num_threads() > 1 {
+            // Each of two tasks waits (up to 10 s) until both have started: only true parallelism
+            // lets both see the other.
+            let started = AtomicUsize::new(0);
+            let saw_both = AtomicUsize::new(0);
+            super::on_pool(&Threads, || {
+                super::par_for(2, &|_| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let t0 = std::time::Instant::now();
+                    while started.load(Ordering::SeqCst) < 2 && t0.elapsed().as_secs() < 10 {
+                        std::hint::spin_loop();
+                    }
+                    if started.load(Ordering::SeqCst) == 2 {
+                        saw_both.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            });
+            assert_eq!(saw_both.load(Ordering::SeqCst), 2, "the two tasks did not run at the same time");
+        }
+
+        let caught = std::panic::catch_unwind(|| {
+            super::on_pool(&Threads, || super::par_for(16, &|i| assert!(i != 11, "task 11 fails")))
+        });
+        assert!(caught.is_err(), "a task's panic reaches the caller");
+        assert_eq!(super::on_pool(&Threads, || 7), 7);
+    });
 }
 
 /// The GEMM through arbitrary strides, into a C whose rows are longer than N: only the

@@ -16,12 +16,11 @@
 //! whole forward pass or training step to the pool at once ([`Kernels::install`]), so these
 //! sections are forked by a worker, with the other workers already awake and waiting for them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use super::gemm::{self, MatRef, GEMV_MAX_M};
 use super::micro;
 use super::scalar::assert_shapes;
 use super::simd::{self, assert_backward_shapes};
+use super::team::Team;
 use super::{par_for, Disjoint, Kernels};
 
 /// Products smaller than this many multiply-adds run on the calling thread: waking the pool
@@ -120,45 +119,30 @@ impl Kernels for Threads {
         }
     }
 
-    /// On a worker of the pool (already on one, or a one-thread pool: here), with every other
-    /// worker kept busy-waiting for `f`'s parallel sections until `f` returns. The caller sleeps
-    /// meanwhile. A sleeping worker takes 0.1-1 ms to wake on these VMs, longer than most of a
-    /// forward pass's sections (a 1 × 128 forward has ~40 of 0.1-0.5 ms), so with plain fork-join
-    /// the worker running `f` often did a section's work alone before the other woke up; the
-    /// waiting workers pick each section up at once ([`rayon::yield_now`] runs any job in the
-    /// pool). Measured in Chromium on the 2-core VM: the threaded 1 × 128 forward went from
-    /// 12.6-15.9 ms (the sections injected one by one) to 8.3-13.5 (on a worker) to ~10 with
-    /// the waiting workers, against ~10 on one thread; natively from 9.6-10.5 ms to 3.9-4.5
-    /// (one thread 6-7).
+    /// On a worker of the pool (already on one, or a one-thread pool: here), as the leader of a
+    /// [`Team`] of all the pool's workers: every parallel loop inside `f` ([`par_for`]) is run
+    /// by the team, whose members spin between loops instead of sleeping (see [`super::team`]).
+    /// The caller sleeps meanwhile. A sleeping worker takes 0.1-1 ms to wake on these VMs,
+    /// longer than most of a forward pass's sections (a 1 × 128 forward has ~40 of 0.1-0.5 ms).
+    /// Measured in Chromium on the 2-core VM, the threaded 1 × 128 forward: 12.6-15.9 ms with the
+    /// sections handed to the pool one by one from outside, 8.3-13.5 with `f` on a worker and
+    /// plain fork-join inside, ~10 with the other workers busy-waiting in rayon, against ~10 on
+    /// one thread; natively 9.6-10.5 ms, then 3.9-4.5 (one thread 6-7).
     ///
-    /// No deadlock: the waiters are spawned before `f` forks anything, so they are the oldest
-    /// jobs in this worker's deque, which thieves take first and its owner last: the owner runs
-    /// a waiter itself only when `f` has returned (and the waiter then returns at once).
+    /// The helpers are spawned into this worker's deque before `f` starts: thieves take them
+    /// first, and if none does (every other worker busy elsewhere) this worker runs them itself
+    /// after `f`, when they return at once; `f` never waits for a helper that has not joined.
     fn install(&self, f: &mut (dyn FnMut() + Send)) {
         let threads = rayon::current_num_threads();
         if rayon::current_thread_index().is_some() || threads == 1 {
             return f();
         }
-        /// Sets the flag when dropped: the waiters stop even if `f` unwinds.
-        struct SetOnDrop<'a>(&'a AtomicBool);
-        impl Drop for SetOnDrop<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Release);
-            }
-        }
-        let done = AtomicBool::new(false);
+        let team = Team::new();
         rayon::scope(|s| {
             for _ in 1..threads {
-                s.spawn(|_| {
-                    while !done.load(Ordering::Acquire) {
-                        if rayon::yield_now() == Some(rayon::Yield::Idle) {
-                            std::hint::spin_loop();
-                        }
-                    }
-                });
+                s.spawn(|_| team.help());
             }
-            let _done = SetOnDrop(&done);
-            f()
+            team.lead(f)
         })
     }
 }
