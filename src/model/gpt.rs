@@ -174,78 +174,66 @@ pub(crate) fn forward_pass(
     b: usize,
     t: usize,
 ) -> Result<f32> {
-    crate::kernels::on_pool(k, || forward_pass_here(config, params, acts, k, inputs, targets, b, t))
-}
-
-/// [`forward_pass`] on the calling thread.
-#[allow(clippy::too_many_arguments)]
-fn forward_pass_here(
-    config: &GptConfig,
-    params: &ParameterTensors<&[f32]>,
-    acts: &mut Activations,
-    k: &dyn Kernels,
-    inputs: &[u32],
-    targets: Option<&[u32]>,
-    b: usize,
-    t: usize,
-) -> Result<f32> {
-    let (l_n, c, nh, v) = (config.n_layer, config.n_embd, config.n_head, config.vocab_size);
-    if !acts.fits(b, t) {
-        let (cb, ct) = acts.capacity();
-        return Err(Error::Shape(format!(
-            "forward over (B, T) = ({b}, {t}) does not fit activations allocated for ({cb}, {ct}); call reserve({b}, {t}) first"
-        )));
-    }
-    check_tokens("inputs", inputs, b * t, v)?;
-    if let Some(tg) = targets {
-        check_tokens("targets", tg, b * t, v)?;
-    }
-    let bt = b * t;
-    let a = acts;
-    a.b = b;
-    a.t = t;
-    a.has_targets = targets.is_some();
-    a.inputs[..bt].copy_from_slice(inputs);
-
-    encoder_forward(&mut a.encoded[..bt * c], inputs, params.wte, params.wpe, b, t, c);
-    for l in 0..l_n {
-        let residual: &[f32] = if l == 0 { &a.encoded[..bt * c] } else { &a.residual3[(l - 1) * bt * c..][..bt * c] };
-        let ln1 = &mut a.ln1[l * bt * c..][..bt * c];
-        let (ln1_mean, ln1_rstd) = (&mut a.ln1_mean[l * bt..][..bt], &mut a.ln1_rstd[l * bt..][..bt]);
-        let qkv = &mut a.qkv[l * bt * 3 * c..][..bt * 3 * c];
-        let atty = &mut a.atty[l * bt * c..][..bt * c];
-        let att = &mut a.att[l * b * nh * t * t..][..b * nh * t * t];
-        let residual2 = &mut a.residual2[l * bt * c..][..bt * c];
-        let ln2 = &mut a.ln2[l * bt * c..][..bt * c];
-        let (ln2_mean, ln2_rstd) = (&mut a.ln2_mean[l * bt..][..bt], &mut a.ln2_rstd[l * bt..][..bt]);
-        let fch = &mut a.fch[l * bt * 4 * c..][..bt * 4 * c];
-        let fch_gelu = &mut a.fch_gelu[l * bt * 4 * c..][..bt * 4 * c];
-        let proj = &mut a.proj[..bt * c];
-
-        layernorm_forward_tasks(k, ln1, ln1_mean, ln1_rstd, residual, layer(params.ln1w, l, c), layer(params.ln1b, l, c), bt, c);
-        k.matmul_forward(qkv, ln1, layer(params.qkvw, l, 3 * c * c), Some(layer(params.qkvb, l, 3 * c)), bt, c, 3 * c);
-        attention_forward(k, atty, att, qkv, b, t, c, nh);
-        k.matmul_forward(proj, atty, layer(params.attprojw, l, c * c), Some(layer(params.attprojb, l, c)), bt, c, c);
-        residual_forward(residual2, residual, proj);
-        layernorm_forward_tasks(k, ln2, ln2_mean, ln2_rstd, residual2, layer(params.ln2w, l, c), layer(params.ln2b, l, c), bt, c);
-        k.matmul_forward(fch, ln2, layer(params.fcw, l, 4 * c * c), Some(layer(params.fcb, l, 4 * c)), bt, c, 4 * c);
-        gelu_forward_tasks(k, fch_gelu, fch);
-        k.matmul_forward(proj, fch_gelu, layer(params.fcprojw, l, 4 * c * c), Some(layer(params.fcprojb, l, c)), bt, 4 * c, c);
-        let residual3 = &mut a.residual3[l * bt * c..][..bt * c];
-        residual_forward(residual3, residual2, proj);
-    }
-    let residual = &a.residual3[(l_n - 1) * bt * c..][..bt * c];
-    layernorm_forward_tasks(k, &mut a.lnf[..bt * c], &mut a.lnf_mean[..bt], &mut a.lnf_rstd[..bt], residual, params.lnfw, params.lnfb, bt, c);
-    // The LM head is tied to wte: logits (BT, V) = lnf (BT, C) · wte (V, C)ᵀ.
-    k.matmul_forward(&mut a.logits[..bt * v], &a.lnf[..bt * c], params.wte, None, bt, c, v);
-    softmax_forward_tasks(k, &mut a.probs[..bt * v], &a.logits[..bt * v], bt, v);
-    match targets {
-        Some(tg) => {
-            a.targets[..bt].copy_from_slice(tg);
-            Ok(crossentropy_forward(&mut a.losses[..bt], &a.probs[..bt * v], tg, bt, v))
+    // The whole pass on the threaded backend's pool at once (see `Kernels::install`).
+    crate::kernels::on_pool(k, || {
+        let (l_n, c, nh, v) = (config.n_layer, config.n_embd, config.n_head, config.vocab_size);
+        if !acts.fits(b, t) {
+            let (cb, ct) = acts.capacity();
+            return Err(Error::Shape(format!(
+                "forward over (B, T) = ({b}, {t}) does not fit activations allocated for ({cb}, {ct}); call reserve({b}, {t}) first"
+            )));
         }
-        None => Ok(0.0),
-    }
+        check_tokens("inputs", inputs, b * t, v)?;
+        if let Some(tg) = targets {
+            check_tokens("targets", tg, b * t, v)?;
+        }
+        let bt = b * t;
+        let a = acts;
+        a.b = b;
+        a.t = t;
+        a.has_targets = targets.is_some();
+        a.inputs[..bt].copy_from_slice(inputs);
+
+        encoder_forward(&mut a.encoded[..bt * c], inputs, params.wte, params.wpe, b, t, c);
+        for l in 0..l_n {
+            let residual: &[f32] = if l == 0 { &a.encoded[..bt * c] } else { &a.residual3[(l - 1) * bt * c..][..bt * c] };
+            let ln1 = &mut a.ln1[l * bt * c..][..bt * c];
+            let (ln1_mean, ln1_rstd) = (&mut a.ln1_mean[l * bt..][..bt], &mut a.ln1_rstd[l * bt..][..bt]);
+            let qkv = &mut a.qkv[l * bt * 3 * c..][..bt * 3 * c];
+            let atty = &mut a.atty[l * bt * c..][..bt * c];
+            let att = &mut a.att[l * b * nh * t * t..][..b * nh * t * t];
+            let residual2 = &mut a.residual2[l * bt * c..][..bt * c];
+            let ln2 = &mut a.ln2[l * bt * c..][..bt * c];
+            let (ln2_mean, ln2_rstd) = (&mut a.ln2_mean[l * bt..][..bt], &mut a.ln2_rstd[l * bt..][..bt]);
+            let fch = &mut a.fch[l * bt * 4 * c..][..bt * 4 * c];
+            let fch_gelu = &mut a.fch_gelu[l * bt * 4 * c..][..bt * 4 * c];
+            let proj = &mut a.proj[..bt * c];
+
+            layernorm_forward_tasks(k, ln1, ln1_mean, ln1_rstd, residual, layer(params.ln1w, l, c), layer(params.ln1b, l, c), bt, c);
+            k.matmul_forward(qkv, ln1, layer(params.qkvw, l, 3 * c * c), Some(layer(params.qkvb, l, 3 * c)), bt, c, 3 * c);
+            attention_forward(k, atty, att, qkv, b, t, c, nh);
+            k.matmul_forward(proj, atty, layer(params.attprojw, l, c * c), Some(layer(params.attprojb, l, c)), bt, c, c);
+            residual_forward(residual2, residual, proj);
+            layernorm_forward_tasks(k, ln2, ln2_mean, ln2_rstd, residual2, layer(params.ln2w, l, c), layer(params.ln2b, l, c), bt, c);
+            k.matmul_forward(fch, ln2, layer(params.fcw, l, 4 * c * c), Some(layer(params.fcb, l, 4 * c)), bt, c, 4 * c);
+            gelu_forward_tasks(k, fch_gelu, fch);
+            k.matmul_forward(proj, fch_gelu, layer(params.fcprojw, l, 4 * c * c), Some(layer(params.fcprojb, l, c)), bt, 4 * c, c);
+            let residual3 = &mut a.residual3[l * bt * c..][..bt * c];
+            residual_forward(residual3, residual2, proj);
+        }
+        let residual = &a.residual3[(l_n - 1) * bt * c..][..bt * c];
+        layernorm_forward_tasks(k, &mut a.lnf[..bt * c], &mut a.lnf_mean[..bt], &mut a.lnf_rstd[..bt], residual, params.lnfw, params.lnfb, bt, c);
+        // The LM head is tied to wte: logits (BT, V) = lnf (BT, C) · wte (V, C)ᵀ.
+        k.matmul_forward(&mut a.logits[..bt * v], &a.lnf[..bt * c], params.wte, None, bt, c, v);
+        softmax_forward_tasks(k, &mut a.probs[..bt * v], &a.logits[..bt * v], bt, v);
+        match targets {
+            Some(tg) => {
+                a.targets[..bt].copy_from_slice(tg);
+                Ok(crossentropy_forward(&mut a.losses[..bt], &a.probs[..bt * v], tg, bt, v))
+            }
+            None => Ok(0.0),
+        }
+    })
 }
 
 /// Layer `l`'s slice of a stacked per-layer tensor whose layers have `n` elements each.
