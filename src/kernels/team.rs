@@ -68,6 +68,15 @@ thread_local! {
     static IN_TASK: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Leaves a team's `active` count when dropped.
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Marks this thread as inside a task until dropped.
 struct InTask(bool);
 
@@ -110,13 +119,14 @@ impl Team {
                 continue;
             }
             self.active.fetch_add(1, Ordering::SeqCst);
+            // Leaves `active` also if a task unwinds, so the leader is not left waiting.
+            let _leave = Leave(&self.active);
             let job = self.job.load(Ordering::SeqCst);
             if !job.is_null() {
                 // SAFETY: registered in `active` before loading the pointer, so the leader keeps
                 // the job alive until this helper leaves (see the module docs).
                 unsafe { (*job).work() };
             }
-            self.active.fetch_sub(1, Ordering::SeqCst);
         }
     }
 

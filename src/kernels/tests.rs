@@ -232,8 +232,15 @@ fn the_team_runs_each_index_once_and_in_parallel() {
             assert_eq!(saw_both.load(Ordering::SeqCst), 2, "the two tasks did not run at the same time");
         }
 
+        // Every task fails, after a pause long enough for the helpers to have claimed some: a
+        // panic on a helper must not leave the leader waiting for it.
         let caught = std::panic::catch_unwind(|| {
-            super::on_pool(&Threads, || super::par_for(16, &|i| assert!(i != 11, "task 11 fails")))
+            super::on_pool(&Threads, || {
+                super::par_for(16, &|i| {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    panic!("task {i} fails")
+                })
+            })
         });
         assert!(caught.is_err(), "a task's panic reaches the caller");
         assert_eq!(super::on_pool(&Threads, || 7), 7);
