@@ -95,56 +95,53 @@ pub fn bench_matmul(
     config: BenchConfig,
     clock: &mut (dyn FnMut() -> f64 + Send),
 ) -> Stats {
-    super::on_pool(kernels, || bench_here(kernels, op, m, k, n, config, clock))
-}
+    super::on_pool(kernels, || {
+        let mut inp = vec![0.0f32; m * k]; // (M, K)
+        let mut weight = vec![0.0f32; n * k]; // (N, K)
+        let mut bias = vec![0.0f32; n]; // (N)
+        let mut dout = vec![0.0f32; m * n]; // (M, N)
+        fill_uniform(&mut inp, 1);
+        fill_uniform(&mut weight, 2);
+        fill_uniform(&mut bias, 3);
+        fill_uniform(&mut dout, 4);
+        let mut out = vec![0.0f32; m * n]; // (M, N)
+        let mut dinp = vec![0.0f32; m * k]; // (M, K)
+        let mut dweight = vec![0.0f32; n * k]; // (N, K)
+        let mut dbias = vec![0.0f32; n]; // (N)
+        let mut call = || match op {
+            Op::Forward => kernels.matmul_forward(&mut out, &inp, &weight, Some(&bias), m, k, n),
+            Op::Backward => kernels.matmul_backward(&mut dinp, &mut dweight, Some(&mut dbias), &dout, &inp, &weight, m, k, n),
+        };
 
-/// [`bench_matmul`] on the calling thread.
-fn bench_here(kernels: &dyn Kernels, op: Op, m: usize, k: usize, n: usize, config: BenchConfig, clock: &mut (dyn FnMut() -> f64 + Send)) -> Stats {
-    let mut inp = vec![0.0f32; m * k]; // (M, K)
-    let mut weight = vec![0.0f32; n * k]; // (N, K)
-    let mut bias = vec![0.0f32; n]; // (N)
-    let mut dout = vec![0.0f32; m * n]; // (M, N)
-    fill_uniform(&mut inp, 1);
-    fill_uniform(&mut weight, 2);
-    fill_uniform(&mut bias, 3);
-    fill_uniform(&mut dout, 4);
-    let mut out = vec![0.0f32; m * n]; // (M, N)
-    let mut dinp = vec![0.0f32; m * k]; // (M, K)
-    let mut dweight = vec![0.0f32; n * k]; // (N, K)
-    let mut dbias = vec![0.0f32; n]; // (N)
-    let mut call = || match op {
-        Op::Forward => kernels.matmul_forward(&mut out, &inp, &weight, Some(&bias), m, k, n),
-        Op::Backward => kernels.matmul_backward(&mut dinp, &mut dweight, Some(&mut dbias), &dout, &inp, &weight, m, k, n),
-    };
-
-    // Warm-up (pack buffers, caches, the thread pool, JIT tiers), then calibrate the calls
-    // per sample by doubling until one batch lasts min_sample_s.
-    call();
-    let mut calls = 1usize;
-    loop {
-        let t0 = clock();
-        for _ in 0..calls {
-            call();
-        }
-        if clock() - t0 >= config.min_sample_s || calls >= 1 << 30 {
-            break;
-        }
-        calls *= 2;
-    }
-
-    let mut per_call: Vec<f64> = (0..config.samples.max(1))
-        .map(|_| {
+        // Warm-up (pack buffers, caches, the thread pool, JIT tiers), then calibrate the calls
+        // per sample by doubling until one batch lasts min_sample_s.
+        call();
+        let mut calls = 1usize;
+        loop {
             let t0 = clock();
             for _ in 0..calls {
                 call();
             }
-            (clock() - t0) / calls as f64
-        })
-        .collect();
-    crate::sort::sort_by(&mut per_call, f64::total_cmp);
-    let len = per_call.len();
-    let median_s = if len % 2 == 1 { per_call[len / 2] } else { 0.5 * (per_call[len / 2 - 1] + per_call[len / 2]) };
-    Stats { median_s, min_s: per_call[0], max_s: per_call[len - 1], flops: op.flops(m, k, n), calls_per_sample: calls }
+            if clock() - t0 >= config.min_sample_s || calls >= 1 << 30 {
+                break;
+            }
+            calls *= 2;
+        }
+
+        let mut per_call: Vec<f64> = (0..config.samples.max(1))
+            .map(|_| {
+                let t0 = clock();
+                for _ in 0..calls {
+                    call();
+                }
+                (clock() - t0) / calls as f64
+            })
+            .collect();
+        crate::sort::sort_by(&mut per_call, f64::total_cmp);
+        let len = per_call.len();
+        let median_s = if len % 2 == 1 { per_call[len / 2] } else { 0.5 * (per_call[len / 2 - 1] + per_call[len / 2]) };
+        Stats { median_s, min_s: per_call[0], max_s: per_call[len - 1], flops: op.flops(m, k, n), calls_per_sample: calls }
+    })
 }
 
 /// The bench's shapes for a model of width C over B·T rows and vocabulary V, as (label, M, K, N):

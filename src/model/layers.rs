@@ -410,10 +410,10 @@ pub fn residual_forward(out: &mut [f32], a: &[f32], b: &[f32]) {
 
 /// Row-wise softmax. probs (N, V), logits (N, V).
 pub fn softmax_forward(probs: &mut [f32], logits: &[f32], n: usize, v: usize) {
+    let k = consts();
     for i in 0..n {
         let (l, p) = (&logits[i * v..][..v], &mut probs[i * v..][..v]);
         let maxval = l.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
-        let k = consts();
         for (pj, &lj) in p.iter_mut().zip(l) {
             *pj = exp_with(lj - maxval, &k);
         }

@@ -31,8 +31,6 @@ pub struct Consts {
     hi: f32,
     /// Cephes expf's polynomial, highest power first.
     poly: [f32; 6],
-    /// The bits of `magic`: subtracted from `magic + n`'s bits, they leave n.
-    magic_bits: i32,
     pub one: f32,
     pub two: f32,
 }
@@ -45,7 +43,6 @@ const CONSTS: Consts = Consts {
     lo: -87.0,
     hi: 88.0,
     poly: [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1],
-    magic_bits: 0x4B40_0000,
     one: 1.0,
     two: 2.0,
 };
@@ -74,7 +71,7 @@ pub fn exp_with(x: f32, k: &Consts) -> f32 {
     // Cephes expf: e^r = 1 + r + r² P(r), about 1 ulp on |r| <= ln2 / 2.
     let p = ((((k.poly[0] * r + k.poly[1]) * r + k.poly[2]) * r + k.poly[3]) * r + k.poly[4]) * r + k.poly[5];
     let er = k.one + r + r * r * p;
-    let ni = (shifted.to_bits() as i32).wrapping_sub(k.magic_bits); // n as an integer
+    let ni = (shifted.to_bits() as i32).wrapping_sub(k.magic.to_bits() as i32); // n as an integer
     let pow2 = f32::from_bits(((ni + 127) << 23) as u32); // 2^n, n in [-126, 127]
     er * pow2
 }

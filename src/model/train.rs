@@ -140,22 +140,20 @@ impl Trainer {
 
     /// One step on a random batch of `train`: forward, backward, clip, AdamW.
     pub fn step(&mut self, gpt: &mut Gpt, k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
-        crate::kernels::on_pool(k, || self.step_here(gpt, k, train))
-    }
-
-    /// [`Trainer::step`] on the calling thread (its forward and backward still fork on `k`).
-    fn step_here(&mut self, gpt: &mut Gpt, k: &dyn Kernels, train: &[u32]) -> Result<StepStats> {
-        let (b, t) = (self.config.batch_size, gpt.config().block_size);
-        random_batch(train, t, &mut self.rng, &mut self.inputs, &mut self.targets)?;
-        let loss = gpt.forward(k, &self.inputs, &self.targets, b, t)?;
-        gpt.zero_grad();
-        gpt.backward(k)?;
-        let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
-        self.check_finite(loss, grad_norm)?;
-        let lr = self.config.schedule.at(self.step);
-        gpt.update(&self.config.opt, lr);
-        self.step += 1;
-        Ok(StepStats { loss, lr, grad_norm })
+        // The whole step on the threaded backend's pool at once (see `Kernels::install`).
+        crate::kernels::on_pool(k, || {
+            let (b, t) = (self.config.batch_size, gpt.config().block_size);
+            random_batch(train, t, &mut self.rng, &mut self.inputs, &mut self.targets)?;
+            let loss = gpt.forward(k, &self.inputs, &self.targets, b, t)?;
+            gpt.zero_grad();
+            gpt.backward(k)?;
+            let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
+            self.check_finite(loss, grad_norm)?;
+            let lr = self.config.schedule.at(self.step);
+            gpt.update(&self.config.opt, lr);
+            self.step += 1;
+            Ok(StepStats { loss, lr, grad_norm })
+        })
     }
 
     /// Refuses to update on a non-finite loss or gradient norm: the step is not taken and the
