@@ -166,3 +166,32 @@ fn bad_sampling_input_is_an_error() {
     let other = model(6);
     assert!(session.feed(&other, &Scalar, &[1]).is_err(), "a model of another shape");
 }
+
+/// Generation on the threaded backend (two threads; one token's products split by columns on
+/// the pool's team) gives the single-thread backend's tokens and logits, bit for bit: each output
+/// column is the same dot product whichever worker computes it. The shipped model's shape, so
+/// the products are large enough to be split.
+#[cfg(feature = "threads")]
+#[test]
+fn threaded_generation_matches_one_thread() {
+    use glassgpt::kernels::{simd::Simd, threads::Threads};
+    let mut gpt = Gpt::new(GptConfig { vocab_size: 65, ..GptConfig::default() }, 5).unwrap();
+    // Biases start at zero: give every parameter a nudge so a lost bias would show.
+    gpt.params_mut().iter_mut().enumerate().for_each(|(i, x)| *x += 0.01 * (i as f32).sin());
+    let prompt: Vec<u32> = (0..9).map(|i| (i * 11 % 65) as u32).collect();
+    let sampler = Sampler { temperature: 1.0, top_k: 0, top_p: 1.0 };
+    let run = |k: &dyn glassgpt::kernels::Kernels| {
+        let mut session = Session::new(gpt.config()).unwrap();
+        let mut rng = Rng::new(9);
+        session.feed(&gpt, k, &prompt).unwrap();
+        let mut tokens = session.generate(&gpt, k, &sampler, &mut rng, 40).unwrap();
+        tokens.extend(session.generate(&gpt, k, &sampler, &mut rng, 3).unwrap());
+        (tokens, session.logits().to_vec())
+    };
+    let want = run(&Simd);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let got = pool.install(|| run(&Threads));
+    assert_eq!(got.0, want.0, "tokens");
+    assert!(got.1 == want.1, "logits differ");
+    assert_eq!(want.0.len(), 43);
+}

@@ -164,6 +164,13 @@ fn on_pool_runs_on_a_worker_and_survives_a_panic() {
         });
         assert_eq!(on_worker, many, "on a worker exactly when the pool has several threads");
         assert!(ours == want, "threaded forward inside on_pool differs from the single-thread one");
+        // One row, as generation runs it: split by columns on the team, same bits.
+        let (k1, n1) = (128, 387);
+        let (x, w1, b1) = (random(k1, 4), random(n1 * k1, 5), random(n1, 6));
+        let (mut ours, mut want) = (vec![0.0; n1], vec![0.0; n1]);
+        super::simd::Simd.matmul_forward(&mut want, &x, &w1, Some(&b1), 1, k1, n1);
+        super::on_pool(&Threads, || Threads.matmul_forward(&mut ours, &x, &w1, Some(&b1), 1, k1, n1));
+        assert!(ours == want, "threaded 1-row forward inside on_pool differs from the single-thread one");
         let caught = std::panic::catch_unwind(|| super::on_pool(&Threads, || -> u32 { panic!("inside the pool") }));
         assert!(caught.is_err(), "the panic reaches the caller");
         assert_eq!(super::on_pool(&Threads, || 7), 7);
@@ -188,7 +195,8 @@ fn with_deadline(check: impl FnOnce() + Send + 'static) {
 
 /// The hot team behind `install`: every index of every loop runs exactly once, loops nested in
 /// a task run in order, the helpers really run tasks alongside the leader (two tasks that wait
-/// for each other to start), and a task that panics reaches the caller and leaves the pool usable.
+/// for each other to start), also after they went to sleep, and a task that panics reaches the
+/// caller and leaves the pool usable.
 #[cfg(feature = "threads")]
 #[test]
 fn the_team_runs_each_index_once_and_in_parallel() {
@@ -214,11 +222,14 @@ fn the_team_runs_each_index_once_and_in_parallel() {
 
         if rayon::current_num_threads() > 1 {
             // Each of two tasks waits (up to 10 s) until both have started: only true parallelism
-            // lets both see the other.
-            let started = AtomicUsize::new(0);
-            let saw_both = AtomicUsize::new(0);
-            super::on_pool(&Threads, || {
-                super::par_for(2, &|_| {
+            // lets both see the other. Also after the leader pauses for longer than the team's
+            // spin, when the helpers have gone to sleep and must be woken for the next loop, and
+            // with a task that outlasts the spin, when the leader sleeps until it is done.
+            let rendezvous = |pause_ms: u64| {
+                std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+                let started = AtomicUsize::new(0);
+                let saw_both = AtomicUsize::new(0);
+                super::par_for(2, &|i| {
                     started.fetch_add(1, Ordering::SeqCst);
                     let t0 = std::time::Instant::now();
                     while started.load(Ordering::SeqCst) < 2 && t0.elapsed().as_secs() < 10 {
@@ -227,9 +238,14 @@ fn the_team_runs_each_index_once_and_in_parallel() {
                     if started.load(Ordering::SeqCst) == 2 {
                         saw_both.fetch_add(1, Ordering::SeqCst);
                     }
+                    if i == 1 {
+                        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+                    }
                 });
-            });
-            assert_eq!(saw_both.load(Ordering::SeqCst), 2, "the two tasks did not run at the same time");
+                saw_both.load(Ordering::SeqCst)
+            };
+            let seen: Vec<usize> = super::on_pool(&Threads, || [0, 0, 20, 1, 20, 0].map(rendezvous).to_vec());
+            assert_eq!(seen, [2; 6], "pauses (ms) [0, 0, 20, 1, 20, 0]: the two tasks did not run at the same time");
         }
 
         // Every task fails, after a pause long enough for the helpers to have claimed some: a

@@ -20,12 +20,15 @@ use super::gemm::{self, MatRef, GEMV_MAX_M};
 use super::micro;
 use super::scalar::assert_shapes;
 use super::simd::{self, assert_backward_shapes};
-use super::team::Team;
+use super::team::{self, Team};
 use super::{par_for, Disjoint, Kernels};
 
 /// Products smaller than this many multiply-adds run on the calling thread: waking the pool
 /// costs microseconds, and 64³ (0.26 M multiply-adds, ~5 µs on one core) ran slower split.
 const PAR_MIN_MACS: u64 = 1 << 20;
+
+/// The same on a hot team (inside [`Kernels::install`]), whose workers are awake: ...
+const TEAM_MIN_MACS: u64 = 1 << 14;
 
 /// Multiply-adds of an (M, K) × (N, K)ᵀ product, in u64 (M·N·K overflows wasm32's usize at 2048³).
 fn macs(m: usize, k: usize, n: usize) -> u64 {
@@ -53,7 +56,8 @@ impl Kernels for Threads {
         assert_shapes("matmul_forward", out.len(), inp.len(), weight.len(), bias.map(<[f32]>::len), m, k, n);
         let uk = micro::select();
         // Small products (every one of generation's) never touch the pool, not even to count it.
-        if macs(m, k, n) < PAR_MIN_MACS {
+        let min = if team::loops_go_to_team() { TEAM_MIN_MACS } else { PAR_MIN_MACS };
+        if macs(m, k, n) < min {
             return simd::forward(uk, out, inp, weight, bias, m, k, n);
         }
         let threads = rayon::current_num_threads();
@@ -119,10 +123,11 @@ impl Kernels for Threads {
         }
     }
 
-    /// On a worker of the pool (already on one, or a one-thread pool: here), as the leader of a
-    /// [`Team`] of all the pool's workers: every parallel loop inside `f` ([`par_for`]) is run
-    /// by the team, whose members spin between loops instead of sleeping (see [`super::team`]).
-    /// The caller sleeps meanwhile. A sleeping worker takes 0.1-1 ms to wake on these VMs,
+    /// On a worker of the pool (this thread, if it is one), as the leader of a [`Team`] of all
+    /// the pool's workers: every parallel loop inside `f` ([`par_for`]) is run by the team, whose
+    /// members wait between loops spinning before they sleep (see [`super::team`]). A caller
+    /// from outside the pool sleeps meanwhile. Inside a team already (a nested `install`, or a
+    /// team's task), or on a one-thread pool, `f` just runs here. A sleeping worker takes 0.1-1 ms to wake on these VMs,
     /// longer than most of a forward pass's sections (a 1 × 128 forward has ~40 of 0.1-0.5 ms).
     /// Measured in Chromium on the 2-core VM, the threaded 1 × 128 forward: 12.6-15.9 ms with the
     /// sections handed to the pool one by one from outside, 8.3-13.5 with `f` on a worker and
@@ -134,7 +139,7 @@ impl Kernels for Threads {
     /// after `f`, when they return at once; `f` never waits for a helper that has not joined.
     fn install(&self, f: &mut (dyn FnMut() + Send)) {
         let threads = rayon::current_num_threads();
-        if rayon::current_thread_index().is_some() || threads == 1 {
+        if threads == 1 || team::inside() {
             return f();
         }
         let team = Team::new();

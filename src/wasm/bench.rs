@@ -199,9 +199,7 @@ pub fn bench_generate(backend_name: &str, tokens: usize, samples: usize) -> Resu
         session.reset();
         let t0 = performance_now();
         session.feed(&gpt, kernels, &[0])?;
-        for _ in 0..n {
-            session.next(&gpt, kernels, &sampler, &mut rng)?;
-        }
+        session.generate(&gpt, kernels, &sampler, &mut rng, n)?;
         Ok((performance_now() - t0) / n as f64)
     };
     run(0).map_err(js_error)?;

@@ -119,14 +119,11 @@ impl Model {
     }
 
     /// Samples up to `n` characters and feeds each back; returns them as a string. Call it in
-    /// small batches so the worker can stream text and notice a stop.
+    /// small batches so the worker can stream text and notice a stop; on the threaded build each
+    /// call is one piece of work for the pool (`Session::generate`), so not one at a time.
     pub fn generate(&mut self, n: u32) -> Result<String, JsError> {
-        let mut out = String::new();
-        for _ in 0..n {
-            let id = self.session.next(&self.gpt, kernels(), &self.sampler, &mut self.rng).map_err(js_error)?;
-            out.push(self.vocab.chars()[id as usize]);
-        }
-        Ok(out)
+        let ids = self.session.generate(&self.gpt, kernels(), &self.sampler, &mut self.rng, n as usize).map_err(js_error)?;
+        Ok(ids.iter().map(|&id| self.vocab.chars()[id as usize]).collect())
     }
 
     /// Next-character probabilities (V) of the generation, at temperature 1, as a new array.

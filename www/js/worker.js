@@ -110,7 +110,8 @@ const handlers = {
     const t0 = performance.now();
     let lastEmit = t0;
     while (text.length < length && my === generation) {
-      const piece = m.generate(Math.min(4, length - text.length));
+      // The first characters at once; then pieces of ~4 ms, each one piece of work for the pool.
+      const piece = m.generate(Math.min(text.length ? 32 : 4, length - text.length));
       text += piece;
       pending += piece;
       const now = performance.now();

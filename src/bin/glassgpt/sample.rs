@@ -66,10 +66,15 @@ pub fn sample(rest: &[String], k: &dyn Kernels) -> Result<(), String> {
     session.feed(&gpt, k, &ids).map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{prompt}");
-    for _ in 0..length {
-        let id = session.next(&gpt, k, &sampler, &mut rng).map_err(|e| e.to_string())?;
-        let _ = write!(out, "{}", vocab.chars()[id as usize]);
+    // In pieces: each is one piece of work for the threaded backend's pool (Session::generate).
+    let mut left = length;
+    while left > 0 {
+        let n = left.min(32);
+        for id in session.generate(&gpt, k, &sampler, &mut rng, n).map_err(|e| e.to_string())? {
+            let _ = write!(out, "{}", vocab.chars()[id as usize]);
+        }
         let _ = out.flush();
+        left -= n;
     }
     let _ = writeln!(out);
     Ok(())
