@@ -190,3 +190,67 @@ fn forward_matches_naive_implementation() {
         assert!((loss - want_loss).abs() < 1e-5, "loss {loss} vs naive {want_loss}");
     }
 }
+
+/// Causal self-attention alone, at a size whose rows and columns are not multiples of the
+/// GEMM's tiles or the backward's row panels (T = 37, two heads of 16): the backward's dqkv
+/// against central differences of `L = Σ dout · attention(qkv)` computed in f64 by a naive
+/// attention written here, for every one of the 37 × 96 inputs.
+#[test]
+fn attention_backward_matches_f64_differences() {
+    use glassgpt::kernels::simd::Simd;
+    use glassgpt::model::layers::{attention_backward, attention_forward};
+    let (b, t, c, nh) = (1, 37, 32, 2);
+    let hs = c / nh;
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    let qkv: Vec<f32> = (0..t * 3 * c).map(|_| next()).collect();
+    let dout: Vec<f32> = (0..t * c).map(|_| next()).collect();
+    let (mut y, mut att) = (vec![0.0; t * c], vec![0.0; nh * t * t]);
+    attention_forward(&Simd, &mut y, &mut att, &qkv, b, t, c, nh);
+    let mut dqkv = vec![0.0; t * 3 * c];
+    attention_backward(&Simd, &mut dqkv, &dout, &qkv, &att, b, t, c, nh);
+
+    // L(qkv) in f64: softmax(q kᵀ / √HS, causal) v, dotted with dout.
+    let loss = |x: &[f64]| -> f64 {
+        let mut total = 0.0;
+        for h in 0..nh {
+            for i in 0..t {
+                let q = &x[i * 3 * c + h * hs..][..hs];
+                let scores: Vec<f64> = (0..=i)
+                    .map(|j| (0..hs).map(|d| q[d] * x[j * 3 * c + c + h * hs + d]).sum::<f64>() / (hs as f64).sqrt())
+                    .collect();
+                let max = scores.iter().cloned().fold(f64::MIN, f64::max);
+                let e: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                let z: f64 = e.iter().sum();
+                for d in 0..hs {
+                    let yd: f64 = (0..=i).map(|j| e[j] / z * x[j * 3 * c + 2 * c + h * hs + d]).sum();
+                    total += yd * dout[i * c + h * hs + d] as f64;
+                }
+            }
+        }
+        total
+    };
+    let mut x: Vec<f64> = qkv.iter().map(|&v| v as f64).collect();
+    let (mut diff2, mut num2) = (0.0f64, 0.0f64);
+    let mut worst = 0.0f64;
+    for i in 0..x.len() {
+        let orig = x[i];
+        x[i] = orig + 1e-5;
+        let up = loss(&x);
+        x[i] = orig - 1e-5;
+        let down = loss(&x);
+        x[i] = orig;
+        let num = (up - down) / 2e-5;
+        diff2 += (num - dqkv[i] as f64).powi(2);
+        num2 += num * num;
+        worst = worst.max((num - dqkv[i] as f64).abs());
+    }
+    let rel = diff2.sqrt() / num2.sqrt();
+    assert!(num2.sqrt() > 1.0, "gradient too small to check: {}", num2.sqrt());
+    assert!(rel < 1e-5 && worst < 1e-4, "dqkv: relative error {rel:.2e}, worst element off by {worst:.2e}");
+}

@@ -69,7 +69,7 @@ impl<'a> MatRef<'a> {
         MatRef { data, rs: 1, cs: cols }
     }
     /// Swaps rows and columns.
-    fn t(self) -> Self {
+    pub fn t(self) -> Self {
         MatRef { data: self.data, rs: self.cs, cs: self.rs }
     }
     /// Panics unless every element of a (rows, cols) view is inside `data`.

@@ -18,8 +18,8 @@
 //! timing used by the native bench (`src/bin/bench.rs`) and the bench page.
 
 pub mod bench;
-mod gemm;
-mod micro;
+pub(crate) mod gemm;
+pub(crate) mod micro;
 pub mod scalar;
 pub mod simd;
 #[cfg(feature = "threads")]
