@@ -243,7 +243,12 @@ pub(crate) fn pack<const W: usize>(dst: &mut [f32], src: MatRef, r0: usize, rows
             }
         } else if live == W {
             // A whole panel of strided rows: gather W floats per column (W streams read in step).
-            for c in 0..cols {
+            // In wasm, with contiguous columns, four columns at a time by 4 × 4 transposes.
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            let done = if cs == 1 && W % 4 == 0 { unsafe { transpose_panel::<W>(d, s, rs, cols) } } else { 0 };
+            #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+            let done = 0;
+            for c in done..cols {
                 let col = unsafe { s.add(c * cs) };
                 unsafe { d.add(c).write(core::array::from_fn(|r| *col.add(r * rs))) };
             }
@@ -255,6 +260,40 @@ pub(crate) fn pack<const W: usize>(dst: &mut [f32], src: MatRef, r0: usize, rows
             }
         }
     }
+}
+
+/// Packs the first `cols / 4 * 4` columns of a whole panel of `W` rows (row stride `rs`, columns
+/// contiguous) into `d` by 4 × 4 transposes: four 128-bit loads, eight shuffles and four stores
+/// for 16 floats, where the gather takes 16 scalar loads and lane inserts. Returns the columns
+/// done. (The forward's A and B and the input gradient's A are packed this way.) In a wasm
+/// training step (Chromium's profiler, relaxed build, two alternated loads each) packing went
+/// from 6.8–6.9% of the samples to 5.7–6.6%.
+///
+/// # Safety
+/// Element (r, c) at `s + r·rs + c` must be readable for r < W, c < cols, and `d` must hold
+/// `cols` panels of `W` floats.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+unsafe fn transpose_panel<const W: usize>(d: *mut [f32; W], s: *const f32, rs: usize, cols: usize) -> usize {
+    use core::arch::wasm32::{i32x4_shuffle, v128, v128_load, v128_store};
+    let dst = d.cast::<f32>();
+    let c4 = cols / 4 * 4;
+    for c in (0..c4).step_by(4) {
+        for g in (0..W).step_by(4) {
+            // SAFETY: rows g..g+4 < W, columns c..c+4 ≤ cols (the caller's promise).
+            unsafe {
+                let row = s.add(g * rs + c);
+                let [a0, a1, a2, a3]: [v128; 4] = core::array::from_fn(|i| v128_load(row.add(i * rs).cast()));
+                let (t0, t1) = (i32x4_shuffle::<0, 4, 1, 5>(a0, a1), i32x4_shuffle::<2, 6, 3, 7>(a0, a1));
+                let (t2, t3) = (i32x4_shuffle::<0, 4, 1, 5>(a2, a3), i32x4_shuffle::<2, 6, 3, 7>(a2, a3));
+                v128_store(dst.add(c * W + g).cast(), i32x4_shuffle::<0, 1, 4, 5>(t0, t2));
+                v128_store(dst.add((c + 1) * W + g).cast(), i32x4_shuffle::<2, 3, 6, 7>(t0, t2));
+                v128_store(dst.add((c + 2) * W + g).cast(), i32x4_shuffle::<0, 1, 4, 5>(t1, t3));
+                v128_store(dst.add((c + 3) * W + g).cast(), i32x4_shuffle::<2, 3, 6, 7>(t1, t3));
+            }
+        }
+    }
+    c4
 }
 
 /// Forward on the dot-product path: `out (m, n) = x (m, k) · w (n, k)ᵀ (+ bias)` for small m,
