@@ -53,6 +53,10 @@ struct Job<'a> {
     next: AtomicUsize,
     /// Indices that have run (or unwound).
     done: AtomicUsize,
+    /// Set when a task unwound: the leader then panics after the loop instead of carrying on
+    /// with an index that never ran (a helper's panic would otherwise surface only when the
+    /// whole install ends, after, say, an optimizer step on incomplete gradients).
+    failed: AtomicBool,
 }
 
 impl Job<'_> {
@@ -65,6 +69,9 @@ impl Job<'_> {
             fn drop(&mut self) {
                 // The job outlives this: the leader waits for `done` and then for `active`.
                 let Job { team, n, .. } = *self.0;
+                if std::thread::panicking() {
+                    self.0.failed.store(true, Ordering::SeqCst);
+                }
                 if self.0.done.fetch_add(1, Ordering::SeqCst) + 1 == n {
                     team.notify();
                 }
@@ -219,7 +226,7 @@ impl Team {
                 self.0.wait_until(|| self.0.active.load(Ordering::SeqCst) == 0);
             }
         }
-        let job = Job { team: self, task, n, next: AtomicUsize::new(0), done: AtomicUsize::new(0) };
+        let job = Job { team: self, task, n, next: AtomicUsize::new(0), done: AtomicUsize::new(0), failed: AtomicBool::new(false) };
         // The 'static is a lie the Retire guard makes good: no helper reads the job after it.
         self.job.store((&job as *const Job<'_>).cast_mut().cast::<Job<'static>>(), Ordering::SeqCst);
         self.epoch.fetch_add(1, Ordering::SeqCst);
@@ -227,6 +234,9 @@ impl Team {
         let _retire = Retire(self);
         job.work();
         self.wait_until(|| job.done.load(Ordering::SeqCst) >= n);
+        if job.failed.load(Ordering::SeqCst) {
+            panic!("a task of a parallel loop panicked on another thread (its message is printed above)");
+        }
     }
 }
 

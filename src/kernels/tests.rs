@@ -196,7 +196,8 @@ fn with_deadline(check: impl FnOnce() + Send + 'static) {
 /// The hot team behind `install`: every index of every loop runs exactly once, loops nested in
 /// a task run in order, the helpers really run tasks alongside the leader (two tasks that wait
 /// for each other to start), also after they went to sleep, and a task that panics reaches the
-/// caller and leaves the pool usable.
+/// caller, stops the leader after its loop (also when it failed on a helper), and leaves the pool
+/// usable.
 #[cfg(feature = "threads")]
 #[test]
 fn the_team_runs_each_index_once_and_in_parallel() {
@@ -260,6 +261,33 @@ fn the_team_runs_each_index_once_and_in_parallel() {
         });
         assert!(caught.is_err(), "a task's panic reaches the caller");
         assert_eq!(super::on_pool(&Threads, || 7), 7);
+
+        if rayon::current_num_threads() > 1 {
+            // Only the task on a helper fails (both run at once, as above): the leader must stop
+            // after the loop, not carry on with an index that never ran.
+            let carried_on = std::sync::atomic::AtomicBool::new(false);
+            let caught = std::panic::catch_unwind(|| {
+                super::on_pool(&Threads, || {
+                    let leader = std::thread::current().id();
+                    let started = AtomicUsize::new(0);
+                    super::par_for(2, &|_| {
+                        started.fetch_add(1, Ordering::SeqCst);
+                        let t0 = std::time::Instant::now();
+                        while started.load(Ordering::SeqCst) < 2 && t0.elapsed().as_secs() < 10 {
+                            std::hint::spin_loop();
+                        }
+                        assert_eq!(started.load(Ordering::SeqCst), 2, "the two tasks did not run at the same time");
+                        if std::thread::current().id() != leader {
+                            panic!("the helper's task fails");
+                        }
+                    });
+                    carried_on.store(true, Ordering::SeqCst);
+                })
+            });
+            assert!(caught.is_err(), "the helper's panic reaches the caller");
+            assert!(!carried_on.load(Ordering::SeqCst), "the leader went on after a loop with a failed task");
+            assert_eq!(super::on_pool(&Threads, || 7), 7);
+        }
     });
 }
 
