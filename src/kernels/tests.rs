@@ -231,12 +231,7 @@ fn the_team_runs_each_index_once_and_in_parallel() {
                 let started = AtomicUsize::new(0);
                 let saw_both = AtomicUsize::new(0);
                 super::par_for(2, &|i| {
-                    started.fetch_add(1, Ordering::SeqCst);
-                    let t0 = std::time::Instant::now();
-                    while started.load(Ordering::SeqCst) < 2 && t0.elapsed().as_secs() < 10 {
-                        std::hint::spin_loop();
-                    }
-                    if started.load(Ordering::SeqCst) == 2 {
+                    if meet(&started) {
                         saw_both.fetch_add(1, Ordering::SeqCst);
                     }
                     if i == 1 {
@@ -271,12 +266,7 @@ fn the_team_runs_each_index_once_and_in_parallel() {
                     let leader = std::thread::current().id();
                     let started = AtomicUsize::new(0);
                     super::par_for(2, &|_| {
-                        started.fetch_add(1, Ordering::SeqCst);
-                        let t0 = std::time::Instant::now();
-                        while started.load(Ordering::SeqCst) < 2 && t0.elapsed().as_secs() < 10 {
-                            std::hint::spin_loop();
-                        }
-                        assert_eq!(started.load(Ordering::SeqCst), 2, "the two tasks did not run at the same time");
+                        assert!(meet(&started), "the two tasks did not run at the same time");
                         if std::thread::current().id() != leader {
                             panic!("the helper's task fails");
                         }
@@ -289,6 +279,19 @@ fn the_team_runs_each_index_once_and_in_parallel() {
             assert_eq!(super::on_pool(&Threads, || 7), 7);
         }
     });
+}
+
+/// One of two tasks arriving: counts itself in `started`, then waits (up to 10 s) for the other.
+/// True when both met, which only tasks running at the same time can.
+#[cfg(feature = "threads")]
+fn meet(started: &std::sync::atomic::AtomicUsize) -> bool {
+    use std::sync::atomic::Ordering;
+    started.fetch_add(1, Ordering::SeqCst);
+    let t0 = std::time::Instant::now();
+    while started.load(Ordering::SeqCst) < 2 && t0.elapsed().as_secs() < 10 {
+        std::hint::spin_loop();
+    }
+    started.load(Ordering::SeqCst) == 2
 }
 
 /// The GEMM through arbitrary strides, into a C whose rows are longer than N: only the
