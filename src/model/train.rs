@@ -147,13 +147,19 @@ impl Trainer {
             let loss = gpt.forward(k, &self.inputs, &self.targets, b, t)?;
             gpt.zero_grad();
             gpt.backward(k)?;
-            let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
-            self.check_finite(loss, grad_norm)?;
-            let lr = self.config.schedule.at(self.step);
-            gpt.update(&self.config.opt, lr);
-            self.step += 1;
-            Ok(StepStats { loss, lr, grad_norm })
+            self.apply(gpt, loss)
         })
+    }
+
+    /// The end of a step, its gradients in `gpt`: clip, refuse non-finite values, AdamW at the
+    /// schedule's rate, count the step.
+    fn apply(&mut self, gpt: &mut Gpt, loss: f32) -> Result<StepStats> {
+        let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
+        self.check_finite(loss, grad_norm)?;
+        let lr = self.config.schedule.at(self.step);
+        gpt.update(&self.config.opt, lr);
+        self.step += 1;
+        Ok(StepStats { loss, lr, grad_norm })
     }
 
     /// Refuses to update on a non-finite loss or gradient norm: the step is not taken and the
@@ -236,12 +242,7 @@ impl Trainer {
             grads.iter_mut().zip(r.grads()).for_each(|(g, x)| *g += x);
         }
         grads.iter_mut().for_each(|g| *g *= inv);
-        let grad_norm = gpt.clip_grad_norm(self.config.grad_clip);
-        self.check_finite(loss, grad_norm)?;
-        let lr = self.config.schedule.at(self.step);
-        gpt.update(&self.config.opt, lr);
-        self.step += 1;
-        Ok(StepStats { loss, lr, grad_norm })
+        self.apply(gpt, loss)
     }
 
     /// Mean loss over `iters` batches of `ids` drawn with `seed`: the same batches on every
