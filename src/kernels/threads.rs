@@ -131,8 +131,9 @@ impl Kernels for Threads {
     /// the pool's workers: every parallel loop inside `f` ([`par_for`]) is run by the team, whose
     /// members wait between loops spinning before they sleep (see [`super::team`]). A caller
     /// from outside the pool sleeps meanwhile. Inside a team already (a nested `install`, or a
-    /// team's task), or on a one-thread pool, `f` just runs here. A sleeping worker takes 0.1-1 ms to wake on these VMs,
-    /// longer than most of a forward pass's sections (a 1 × 128 forward has ~40 of 0.1-0.5 ms).
+    /// team's task), or on a one-thread pool, `f` just runs here. A sleeping worker takes
+    /// 0.1-1 ms to wake on these VMs, longer than most of a forward pass's sections (a 1 × 128
+    /// forward has ~40 of 0.1-0.5 ms).
     /// Measured in Chromium on the 2-core VM, the threaded 1 × 128 forward: 12.6-15.9 ms with the
     /// sections handed to the pool one by one from outside, 8.3-13.5 with `f` on a worker and
     /// plain fork-join inside, ~10 with the other workers busy-waiting in rayon, against ~10 on
