@@ -191,6 +191,57 @@ fn forward_matches_naive_implementation() {
     }
 }
 
+/// `n` floats uniform in [-1, 1) from a xorshift seeded with `seed`.
+fn uniform(n: usize, mut state: u64) -> Vec<f32> {
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// The attention forward (causal tiles on the GEMM's micro-kernel) against a naive f64
+/// attention at sizes that are not multiples of the tiles (every micro-kernel's MR and NR):
+/// the probabilities, exactly zero past the diagonal, and the outputs.
+#[test]
+fn attention_forward_matches_f64() {
+    use glassgpt::kernels::simd::Simd;
+    use glassgpt::model::layers::attention_forward;
+    for (b, t, c, nh) in [(2, 37, 32, 2), (1, 1, 8, 1), (1, 130, 24, 3), (3, 9, 40, 1)] {
+        let hs = c / nh;
+        let qkv = uniform(b * t * 3 * c, 7 + t as u64);
+        let (mut y, mut att) = (vec![f32::NAN; b * t * c], vec![f32::NAN; b * nh * t * t]);
+        attention_forward(&Simd, &mut y, &mut att, &qkv, b, t, c, nh);
+        let x = |bi: usize, i: usize, part: usize, h: usize, d: usize| qkv[(bi * t + i) * 3 * c + part * c + h * hs + d] as f64;
+        let mut worst = 0.0f64;
+        for bi in 0..b {
+            for h in 0..nh {
+                for i in 0..t {
+                    let scores: Vec<f64> = (0..=i).map(|j| (0..hs).map(|d| x(bi, i, 0, h, d) * x(bi, j, 1, h, d)).sum::<f64>() / (hs as f64).sqrt()).collect();
+                    let max = scores.iter().cloned().fold(f64::MIN, f64::max);
+                    let z: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+                    let row = &att[((bi * nh + h) * t + i) * t..][..t];
+                    for j in 0..t {
+                        if j <= i {
+                            worst = worst.max((row[j] as f64 - (scores[j] - max).exp() / z).abs());
+                        } else {
+                            assert_eq!(row[j], 0.0, "b{bi} h{h}: att[{i}][{j}] past the diagonal");
+                        }
+                    }
+                    for d in 0..hs {
+                        let want: f64 = (0..=i).map(|j| (scores[j] - max).exp() / z * x(bi, j, 2, h, d)).sum();
+                        worst = worst.max((y[(bi * t + i) * c + h * hs + d] as f64 - want).abs());
+                    }
+                }
+            }
+        }
+        assert!(worst < 1e-5, "(B, T, C, NH) = ({b}, {t}, {c}, {nh}): worst element off by {worst:.2e}");
+    }
+}
+
 /// Causal self-attention alone, at a size whose rows and columns are not multiples of the
 /// GEMM's tiles or the backward's row panels (T = 37, two heads of 16): the backward's dqkv
 /// against central differences of `L = Σ dout · attention(qkv)` computed in f64 by a naive
@@ -201,15 +252,7 @@ fn attention_backward_matches_f64_differences() {
     use glassgpt::model::layers::{attention_backward, attention_forward};
     let (b, t, c, nh) = (1, 37, 32, 2);
     let hs = c / nh;
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    };
-    let qkv: Vec<f32> = (0..t * 3 * c).map(|_| next()).collect();
-    let dout: Vec<f32> = (0..t * c).map(|_| next()).collect();
+    let (qkv, dout) = (uniform(t * 3 * c, 0x2545_F491_4F6C_DD1D), uniform(t * c, 0x9E37_79B9_7F4A_7C15));
     let (mut y, mut att) = (vec![0.0; t * c], vec![0.0; nh * t * t]);
     attention_forward(&Simd, &mut y, &mut att, &qkv, b, t, c, nh);
     let mut dqkv = vec![0.0; t * 3 * c];

@@ -119,3 +119,31 @@ fn simd128_gflops() {
         }
     }
 }
+
+/// In the browser's kernels (plain simd128, and with relaxed SIMD's multiply-add when this
+/// file is compiled with it): one token at a time through the KV cache gives, bit for bit, the
+/// logits of a batched forward pass over the prefix, whose attention runs on the GEMM, while
+/// the prefix is short enough (≤ 8 rows) for the batched linear layers to take the same
+/// dot-product path as the cached ones; past that, the linear layers' GEMM sums in another
+/// order, and the two agree to float tolerance.
+#[wasm_bindgen_test]
+fn kv_cached_logits_equal_the_batched_forward() {
+    use glassgpt::config::GptConfig;
+    use glassgpt::model::{Gpt, Session};
+    let config = GptConfig { block_size: 40, vocab_size: 11, n_layer: 2, n_head: 2, n_embd: 16, ..GptConfig::default() };
+    let mut gpt = Gpt::new(config, 3).unwrap();
+    gpt.params_mut().iter_mut().enumerate().for_each(|(i, x)| *x = *x * 10.0 + (i % 7) as f32 * 1e-3);
+    let tokens: Vec<u32> = (0..37).map(|i| (i * 7 % 11) as u32).collect();
+    let mut session = Session::new(gpt.config()).unwrap();
+    for t in 0..tokens.len() {
+        let cached = session.feed(&gpt, &Simd, &tokens[t..=t]).unwrap().to_vec();
+        let full = gpt.forward_logits(&Simd, &tokens[..=t]).unwrap();
+        let (a, b): (Vec<u32>, Vec<u32>) = (cached.iter().map(|x| x.to_bits()).collect(), full[t * 11..].iter().map(|x| x.to_bits()).collect());
+        if t < 8 {
+            assert_eq!(a, b, "position {t}: cached {cached:?} vs batched {:?}", &full[t * 11..]);
+        } else {
+            let d = cached.iter().zip(&full[t * 11..]).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(d < 1e-3, "position {t}: cached and batched logits differ by {d}");
+        }
+    }
+}

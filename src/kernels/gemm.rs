@@ -37,7 +37,7 @@ use super::{par_for, with_thread_buffer, Disjoint};
 
 /// Depth of a packed block (floats of K per panel): a B̃ micro-panel is KC × NR floats and
 /// must sit in L1 with room to spare (256 × 8 × 4 B = 8 KiB in wasm, 32 KiB for AVX-512's NR = 32).
-const KC: usize = 256;
+pub(crate) const KC: usize = 256;
 /// Rows of A packed at once (rounded down to a multiple of MR): Ã = MC × KC floats ≈ 120 KiB, L2.
 const MC: usize = 120;
 /// Columns of B packed at once: B̃ = KC × NC floats = 1 MiB, L2/L3.

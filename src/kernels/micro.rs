@@ -53,6 +53,16 @@ pub(crate) struct MicroKernel {
     /// # Safety
     /// `x` must hold `k` floats and `w` must be readable at `r * ldw + p` for `r < 4`, `p < k`.
     pub dot4: unsafe fn(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4],
+    /// `out[j] = Σ_p x[p] · b[p · ldb + j]` for `j < n`, `p < k`: one row of `tile`'s product
+    /// with `tile`'s arithmetic for every element (a chain of the flavour's multiply-add over p
+    /// in order, from zero, added to a zeroed output per block of [`gemm::KC`] as the GEMM
+    /// adds into C). So a row computed here equals, bit for bit, the same row of a [`gemm::gemm`]
+    /// into a zeroed C: the KV-cached attention relies on it to match the batched one.
+    ///
+    /// # Safety
+    /// `x` must hold `k` floats, `b` must be readable at `p * ldb + j` for `p < k`, `j < n`,
+    /// and `out` writable for `n` floats.
+    pub row: unsafe fn(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize),
     /// Packs a block of A into MR-row panels: [`gemm::pack`] with W = MR.
     pub pack_a: PackFn,
     /// Packs a block of Bᵀ into NR-row panels: [`gemm::pack`] with W = NR.
@@ -132,6 +142,18 @@ trait Lanes: Copy {
     unsafe fn add(a: Self, b: Self) -> Self;
     /// The sum of the lanes.
     unsafe fn sum(v: Self) -> f32;
+    /// `a · b + c` for one float, by the same instruction as [`Lanes::madd`] (fused or not
+    /// as it is: relaxed SIMD leaves that to the engine, so no scalar formula can stand in).
+    #[inline(always)]
+    unsafe fn madd1(a: f32, b: f32, c: f32) -> f32 {
+        let mut lanes = [0.0f32; 16];
+        debug_assert!(Self::N <= lanes.len());
+        // SAFETY: each splat reads one float from a local; the store writes N ≤ 16 floats.
+        unsafe {
+            Self::store(lanes.as_mut_ptr(), Self::madd(Self::splat(&a), Self::splat(&b), Self::splat(&c)));
+        }
+        lanes[0]
+    }
 }
 
 /// `c (MR, NV·N) += ã (kc, MR)ᵀ · b̃ (kc, NV·N)`: per k step, NV loads of B, MR broadcasts of
@@ -218,6 +240,62 @@ unsafe fn dot4<V: Lanes>(k: usize, x: *const f32, w: *const f32, ldw: usize) -> 
     }
 }
 
+/// [`MicroKernel::row`]: the columns in blocks of four registers (independent chains enough
+/// to hide the multiply-add's latency), then of one, then single floats by [`Lanes::madd1`].
+/// Each float is the same chain whichever block it falls in.
+///
+/// # Safety
+/// As [`MicroKernel::row`], and the target must support `V`'s instructions.
+#[inline(always)]
+unsafe fn row<V: Lanes>(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
+    /// Columns j .. j + R·N.
+    #[inline(always)]
+    unsafe fn block<V: Lanes, const R: usize>(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, j: usize) {
+        // SAFETY (whole body): p < k and j + R·N ≤ n, inside the caller's contract.
+        unsafe {
+            for r in 0..R {
+                V::store(out.add(j + r * V::N), V::zero());
+            }
+            for pc in (0..k).step_by(gemm::KC) {
+                let mut acc = [V::zero(); R];
+                for p in pc..k.min(pc + gemm::KC) {
+                    let xp = V::splat(x.add(p));
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        *acc_r = V::madd(xp, V::load(b.add(p * ldb + j + r * V::N)), *acc_r);
+                    }
+                }
+                for (r, acc_r) in acc.iter().enumerate() {
+                    let o = out.add(j + r * V::N);
+                    V::store(o, V::add(V::load(o), *acc_r));
+                }
+            }
+        }
+    }
+    // SAFETY (whole body): every column touched is < n, every p < k.
+    unsafe {
+        let mut j = 0;
+        while j + 4 * V::N <= n {
+            block::<V, 4>(k, x, b, ldb, out, j);
+            j += 4 * V::N;
+        }
+        while j + V::N <= n {
+            block::<V, 1>(k, x, b, ldb, out, j);
+            j += V::N;
+        }
+        for j in j..n {
+            let mut o = 0.0f32;
+            for pc in (0..k).step_by(gemm::KC) {
+                let mut acc = 0.0f32;
+                for p in pc..k.min(pc + gemm::KC) {
+                    acc = V::madd1(*x.add(p), *b.add(p * ldb + j), acc);
+                }
+                o += acc;
+            }
+            *out.add(j) = o;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // wasm32 simd128
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +363,10 @@ mod wasm {
         // SAFETY: forwarded contract.
         unsafe { super::dot4::<F32x4>(k, x, w, ldw) }
     }
+    unsafe fn row_x4(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { super::row::<F32x4>(k, x, b, ldb, out, n) }
+    }
 
     /// The kernel the wasm builds use.
     pub(super) static KERNEL: MicroKernel = MicroKernel {
@@ -292,6 +374,7 @@ mod wasm {
         nr: 8,
         tile: tile_4x8,
         dot4: dot4_x4,
+        row: row_x4,
         pack_a: gemm::pack::<4>,
         pack_b: gemm::pack::<8>,
         isa: if cfg!(target_feature = "relaxed-simd") { "wasm simd128 + relaxed madd" } else { "wasm simd128" },
@@ -427,6 +510,9 @@ mod x86 {
     unsafe fn dot4_sse2(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4] {
         unsafe { super::dot4::<Sse>(k, x, w, ldw) }
     }
+    unsafe fn row_sse2(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
+        unsafe { super::row::<Sse>(k, x, b, ldb, out, n) }
+    }
     #[target_feature(enable = "avx2,fma")]
     unsafe fn tile_avx2(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
         unsafe { super::tile::<Avx2, 6, 2, 1>(kc, a, b, c, ldc) }
@@ -434,6 +520,10 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn dot4_avx2(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4] {
         unsafe { super::dot4::<Avx2>(k, x, w, ldw) }
+    }
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row_avx2(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
+        unsafe { super::row::<Avx2>(k, x, b, ldb, out, n) }
     }
     #[target_feature(enable = "avx512f")]
     unsafe fn tile_avx512(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
@@ -443,13 +533,17 @@ mod x86 {
     unsafe fn dot4_avx512(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4] {
         unsafe { super::dot4::<Avx512>(k, x, w, ldw) }
     }
+    #[target_feature(enable = "avx512f")]
+    unsafe fn row_avx512(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
+        unsafe { super::row::<Avx512>(k, x, b, ldb, out, n) }
+    }
 
     /// Runs on every x86-64.
-    pub(super) static SSE2: MicroKernel = MicroKernel { mr: 6, nr: 8, tile: tile_sse2, dot4: dot4_sse2, pack_a: gemm::pack::<6>, pack_b: gemm::pack::<8>, isa: "x86-64 sse2" };
+    pub(super) static SSE2: MicroKernel = MicroKernel { mr: 6, nr: 8, tile: tile_sse2, dot4: dot4_sse2, row: row_sse2, pack_a: gemm::pack::<6>, pack_b: gemm::pack::<8>, isa: "x86-64 sse2" };
     /// Needs avx2 and fma (checked by `select`).
-    pub(super) static AVX2: MicroKernel = MicroKernel { mr: 6, nr: 16, tile: tile_avx2, dot4: dot4_avx2, pack_a: gemm::pack::<6>, pack_b: gemm::pack::<16>, isa: "x86-64 avx2+fma" };
+    pub(super) static AVX2: MicroKernel = MicroKernel { mr: 6, nr: 16, tile: tile_avx2, dot4: dot4_avx2, row: row_avx2, pack_a: gemm::pack::<6>, pack_b: gemm::pack::<16>, isa: "x86-64 avx2+fma" };
     /// Needs avx512f (checked by `select`).
-    pub(super) static AVX512: MicroKernel = MicroKernel { mr: 14, nr: 32, tile: tile_avx512, dot4: dot4_avx512, pack_a: gemm::pack::<14>, pack_b: gemm::pack::<32>, isa: "x86-64 avx512f" };
+    pub(super) static AVX512: MicroKernel = MicroKernel { mr: 14, nr: 32, tile: tile_avx512, dot4: dot4_avx512, row: row_avx512, pack_a: gemm::pack::<14>, pack_b: gemm::pack::<32>, isa: "x86-64 avx512f" };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,8 +601,11 @@ mod portable {
         // SAFETY: forwarded contract.
         unsafe { super::dot4::<X4>(k, x, w, ldw) }
     }
+    unsafe fn row_x4(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { super::row::<X4>(k, x, b, ldb, out, n) }
+    }
 
     /// The kernel for targets without a hand-written flavour.
-    pub(super) static KERNEL: MicroKernel = MicroKernel { mr: 4, nr: 8, tile: tile_4x8, dot4: dot4_x4, pack_a: gemm::pack::<4>, pack_b: gemm::pack::<8>, isa: "portable" };
+    pub(super) static KERNEL: MicroKernel = MicroKernel { mr: 4, nr: 8, tile: tile_4x8, dot4: dot4_x4, row: row_x4, pack_a: gemm::pack::<4>, pack_b: gemm::pack::<8>, isa: "portable" };
 }
-

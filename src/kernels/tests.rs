@@ -321,6 +321,33 @@ fn gemm_respects_strides_and_ldc() {
     }
 }
 
+/// `MicroKernel::row` is one row of the GEMM, bit for bit (the KV-cached attention depends on
+/// it), and near the f64 product: with k past one KC block (the blocks' sums are added as the
+/// GEMM adds into C), with n not a multiple of the register width (scalar tail) and with B
+/// read through a row stride wider than n. Every micro-kernel this machine runs.
+#[test]
+fn micro_kernel_row_equals_the_gemm_row() {
+    for (m, n, k, ldb) in [(5, 37, 300, 41), (3, 32, 32, 128), (1, 1, 1, 1), (9, 8, 129, 8), (2, 70, 513, 70)] {
+        let a_store = random(m * k, 21); // A (m, k) row-major
+        let b_store = random(k * ldb, 22); // B (k, n) with row stride ldb
+        let (a, b) = (MatRef::rows(&a_store, k), MatRef { data: &b_store, rs: ldb, cs: 1 });
+        for uk in micro::all_runnable() {
+            let mut c = vec![0.0; m * n];
+            gemm::gemm(uk, m, n, k, a, b, &mut c, n);
+            for i in 0..m {
+                let mut row = vec![f32::NAN; n];
+                // SAFETY: A's row i holds k floats; B is readable at p·ldb + j for p < k, j < n ≤ ldb.
+                unsafe { (uk.row)(k, a_store[i * k..].as_ptr(), b_store.as_ptr(), ldb, row.as_mut_ptr(), n) };
+                for j in 0..n {
+                    assert_eq!(row[j].to_bits(), c[i * n + j].to_bits(), "{} m{m} n{n} k{k}: row {i} col {j}: {} vs the GEMM's {}", uk.isa, row[j], c[i * n + j]);
+                    let want: f64 = (0..k).map(|p| a_store[i * k + p] as f64 * b_store[p * ldb + j] as f64).sum();
+                    assert!((row[j] as f64 - want).abs() <= tol(k) as f64, "{} m{m} n{n} k{k}: [{i}, {j}] {} vs f64 {want}", uk.isa, row[j]);
+                }
+            }
+        }
+    }
+}
+
 /// A view too short for its shape is a bug the GEMM reports, naming the operand.
 #[test]
 #[should_panic(expected = "gemm: A (4, 5)")]

@@ -14,10 +14,10 @@
 
 use crate::config::GptConfig;
 use crate::error::{Error, Result};
-use crate::kernels::{on_pool, Kernels};
+use crate::kernels::{micro, on_pool, Kernels};
 use crate::model::gpt::{forward_pass, Activations, Gpt};
 use crate::model::layers::{gelu_forward, layernorm_forward, score_columns, softmax_forward, softmax_row};
-use crate::model::math::{exp, row_times_matrix, weighted_sum_rows};
+use crate::model::math::exp;
 use crate::rng::Rng;
 
 /// How the next token is drawn from the logits.
@@ -271,6 +271,7 @@ impl Session {
         let (l_n, c, nh, v, max_t) = (cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.vocab_size, cfg.block_size);
         let (hs, pos) = (c / nh, self.tokens.len());
         let scale = 1.0 / (hs as f32).sqrt();
+        let uk = micro::select();
         let p = gpt.tensors();
         let (mut mean, mut rstd) = ([0.0f32], [0.0f32]);
         let (wte, wpe) = (&p.wte[token as usize * c..][..c], &p.wpe[pos * c..][..c]);
@@ -281,17 +282,21 @@ impl Session {
             layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, &p.ln1w[l * c..][..c], &p.ln1b[l * c..][..c], 1, c);
             k.matmul_forward(&mut self.qkv, &self.ln, &p.qkvw[l * 3 * c * c..][..3 * c * c], Some(&p.qkvb[l * 3 * c..][..3 * c]), 1, c, 3 * c);
             store_kv(&mut self.k_cache, &mut self.v_cache, &cfg, l, pos, &self.qkv[c..2 * c], &self.qkv[2 * c..]);
-            // The same loops, in the same order, as layers::attention_forward for row `pos`.
+            // Row `pos` of layers::attention_head_forward, with the arithmetic of its GEMM.
             for h in 0..nh {
                 let q = &self.qkv[h * hs..][..hs];
                 let kt = &self.k_cache[(l * nh + h) * hs * max_t..][..hs * max_t]; // (HS, maxT)
                 let vh = &self.v_cache[(l * nh + h) * max_t * hs..][..max_t * hs]; // (maxT, HS)
                 let row = &mut self.att[(l * nh + h) * max_t..][..max_t];
-                row_times_matrix(&mut row[..score_columns(pos, max_t)], q, kt, max_t);
+                let n = score_columns(pos, max_t);
+                // SAFETY: q holds HS floats; kt is (HS, maxT) and n ≤ maxT; row holds maxT ≥ n.
+                unsafe { (uk.row)(hs, q.as_ptr(), kt.as_ptr(), max_t, row.as_mut_ptr(), n) };
                 let (visible, masked) = row.split_at_mut(pos + 1);
                 softmax_row(visible, scale);
                 masked.fill(0.0);
-                weighted_sum_rows(&mut self.atty[h * hs..][..hs], visible, vh);
+                let y = &mut self.atty[h * hs..][..hs];
+                // SAFETY: visible holds pos + 1 ≤ maxT floats; vh is (maxT, HS); y holds HS.
+                unsafe { (uk.row)(pos + 1, visible.as_ptr(), vh.as_ptr(), hs, y.as_mut_ptr(), hs) };
             }
             k.matmul_forward(&mut self.proj, &self.atty, &p.attprojw[l * c * c..][..c * c], Some(&p.attprojb[l * c..][..c]), 1, c, c);
             residual_add(&mut self.x, &self.proj);

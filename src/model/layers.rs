@@ -20,7 +20,7 @@ use std::cell::RefCell;
 
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::{micro, with_thread_buffer, Disjoint, Kernels};
-use crate::model::math::{axpy, consts, dot, exp_with, ln_f64, row_times_matrix, tanh_with, weighted_sum_rows, with_avx2, Consts};
+use crate::model::math::{axpy, consts, dot, exp_with, ln_f64, tanh_with, with_avx2, Consts};
 
 /// LayerNorm's epsilon, as PyTorch's default.
 pub const LN_EPS: f32 = 1e-5;
@@ -140,11 +140,9 @@ pub fn layernorm_backward(
 // ----------------------------------------------------------------------------------------------
 // attention
 
-/// Floats of per-task scratch the attention of one (sequence, head) needs: forward, copies of
-/// its keys and values in the layouts the loops read contiguously and its outputs before they
-/// are scattered into the heads' columns (3·T·HS); backward, dq, dk, dv and the (T, T) scores'
-/// gradient (3·T·HS + T²).
-pub fn attention_scratch_len(t: usize, hs: usize) -> usize {
+/// Floats of per-task scratch the attention backward of one (sequence, head) needs: dq, dk, dv
+/// and the (T, T) scores' gradient.
+pub fn attention_backward_scratch_len(t: usize, hs: usize) -> usize {
     3 * t * hs + t * t
 }
 
@@ -175,9 +173,8 @@ pub fn attention_forward(k: &dyn Kernels, out: &mut [f32], att: &mut [f32], inp:
         let (bi, h) = (task / nh, task % nh);
         // SAFETY: the (bi, h) block of att is written by this task only.
         let att_bh = unsafe { att.range((bi * nh + h) * t * t, t * t) };
-        with_scratch(attention_scratch_len(t, hs), |scratch| {
-            let (y, scratch) = scratch.split_at_mut(t * hs);
-            attention_head_forward(y, att_bh, scratch, &inp[bi * t * c3..][..t * c3], h, t, c, nh);
+        with_scratch(t * hs, |y| {
+            attention_head_forward(y, att_bh, &inp[bi * t * c3..][..t * c3], h, t, c, nh);
             for ti in 0..t {
                 // SAFETY: head h's columns of sequence bi's rows are written by this task only.
                 unsafe { out.range((bi * t + ti) * c + h * hs, hs) }.copy_from_slice(&y[ti * hs..][..hs]);
@@ -186,35 +183,37 @@ pub fn attention_forward(k: &dyn Kernels, out: &mut [f32], att: &mut [f32], inp:
     });
 }
 
-with_avx2! {
 /// One head of one sequence: y (T, HS) = softmax(mask(q kᵀ / √HS)) v, att (T, T) the
-/// probabilities. qkv (T, 3C) as in [`attention_forward`]; scratch ≥ 2·T·HS floats.
+/// probabilities, zero beyond the diagonal. qkv (T, 3C) as in [`attention_forward`], read in
+/// place through strides.
 ///
-/// The keys are copied transposed, (HS, T), and the values contiguous, (T, HS), so that a row
-/// of scores and a weighted sum of values are register-blocked loops with no horizontal sums.
-pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], scratch: &mut [f32], qkv: &[f32], h: usize, t: usize, c: usize, nh: usize) {
+/// The two products run on the packed GEMM (`kernels::gemm`, one thread: this is one task)
+/// over panels of ~32 query rows, each against the keys it can see (0 .. the panel's end; the
+/// scores past the diagonal inside a panel are computed, then masked), with each row's
+/// softmax in between. The KV-cached path ([`crate::model::generate`]) computes its one row
+/// with [`micro::MicroKernel::row`], the GEMM's arithmetic per element, so the two agree bit
+/// for bit. Before, these were register-blocked row loops (~10 GFLOPS in Chromium).
+pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], qkv: &[f32], h: usize, t: usize, c: usize, nh: usize) {
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
-    let (kt, rest) = scratch.split_at_mut(hs * t); // (HS, T)
-    let v = &mut rest[..t * hs]; // (T, HS)
-    for t2 in 0..t {
-        let k = &qkv[t2 * c3 + c + h * hs..][..hs];
-        for d in 0..hs {
-            kt[d * t + t2] = k[d];
+    let uk = micro::select();
+    let panel = uk.mr * (32 / uk.mr).max(1);
+    let (y, att) = (&mut y[..t * hs], &mut att[..t * t]);
+    let keys = MatRef::rows(&qkv[c + h * hs..], c3); // (T, HS)
+    let values = MatRef::rows(&qkv[2 * c + h * hs..], c3); // (T, HS)
+    att.fill(0.0);
+    y.fill(0.0);
+    for r0 in (0..t).step_by(panel) {
+        let r1 = (r0 + panel).min(t);
+        // Queries r0..r1 see keys 0..r1.
+        gemm(uk, r1 - r0, r1, hs, MatRef::rows(&qkv[r0 * c3 + h * hs..], c3), keys.t(), &mut att[r0 * t..], t);
+        for ti in r0..r1 {
+            let (visible, masked) = att[ti * t..][..r1].split_at_mut(ti + 1);
+            softmax_row(visible, scale);
+            masked.fill(0.0);
         }
-        v[t2 * hs..][..hs].copy_from_slice(&qkv[t2 * c3 + 2 * c + h * hs..][..hs]);
+        gemm(uk, r1 - r0, hs, r1, MatRef::rows(&att[r0 * t..], t), values, &mut y[r0 * hs..], hs);
     }
-    for ti in 0..t {
-        let q = &qkv[ti * c3 + h * hs..][..hs];
-        let row = &mut att[ti * t..][..t];
-        row_times_matrix(&mut row[..score_columns(ti, t)], q, kt, t);
-        let (visible, masked) = row.split_at_mut(ti + 1);
-        softmax_row(visible, scale);
-        masked.fill(0.0);
-        // y = Σ att[t2] v[t2]
-        weighted_sum_rows(&mut y[ti * hs..][..hs], visible, v);
-    }
-}
 }
 
 /// `row = softmax(row * scale)` in place; the one softmax of both attention paths (batched and
@@ -241,7 +240,7 @@ pub fn attention_backward(k: &dyn Kernels, dinp: &mut [f32], dout: &[f32], inp: 
     let dinp = Disjoint::new(dinp);
     k.for_each_task(b * nh, &|task| {
         let (bi, h) = (task / nh, task % nh);
-        with_scratch(attention_scratch_len(t, hs), |scratch| {
+        with_scratch(attention_backward_scratch_len(t, hs), |scratch| {
             let (dq, rest) = scratch.split_at_mut(t * hs);
             let (dk, rest) = rest.split_at_mut(t * hs);
             let (dv, rest) = rest.split_at_mut(t * hs);

@@ -227,73 +227,6 @@ pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     }
 }
 
-/// `out[j] = Σ_d x[d] m[d * stride + j]` for j < out.len(): a row vector times a matrix stored
-/// row-major with row stride `stride` (e.g. a query times the transposed keys). Register
-/// blocks of 32 columns (eight 128-bit or four 256-bit accumulators: enough independent sums to
-/// hide the add latency), then of 8, then single columns. Each column sums over d in order,
-/// whatever block it falls in, so the result does not depend on the blocking.
-#[inline(always)]
-pub fn row_times_matrix(out: &mut [f32], x: &[f32], m: &[f32], stride: usize) {
-    #[inline(always)]
-    fn block<const N: usize>(out: &mut [f32], x: &[f32], m: &[f32], stride: usize, j: usize) {
-        let mut acc = [0.0f32; N];
-        for (d, &xd) in x.iter().enumerate() {
-            let row = &m[d * stride + j..][..N];
-            for l in 0..N {
-                acc[l] += xd * row[l];
-            }
-        }
-        out[j..j + N].copy_from_slice(&acc);
-    }
-    let n = out.len();
-    let mut j = 0;
-    while j + 32 <= n {
-        block::<32>(out, x, m, stride, j);
-        j += 32;
-    }
-    while j + 8 <= n {
-        block::<8>(out, x, m, stride, j);
-        j += 8;
-    }
-    while j < n {
-        block::<1>(out, x, m, stride, j);
-        j += 1;
-    }
-}
-
-/// `out = Σ_i w[i] m[i, ..]` over the first w.len() rows of `m` (rows of out.len(), contiguous):
-/// a weighted sum of rows (attention probabilities times values). Blocked as
-/// [`row_times_matrix`]; each output sums over i in order.
-#[inline(always)]
-pub fn weighted_sum_rows(out: &mut [f32], w: &[f32], m: &[f32]) {
-    #[inline(always)]
-    fn block<const N: usize>(out: &mut [f32], w: &[f32], m: &[f32], d0: usize) {
-        let hs = out.len();
-        let mut acc = [0.0f32; N];
-        for (i, &wi) in w.iter().enumerate() {
-            let row = &m[i * hs + d0..][..N];
-            for l in 0..N {
-                acc[l] += wi * row[l];
-            }
-        }
-        out[d0..d0 + N].copy_from_slice(&acc);
-    }
-    let hs = out.len();
-    let mut d = 0;
-    while d + 32 <= hs {
-        block::<32>(out, w, m, d);
-        d += 32;
-    }
-    while d + 8 <= hs {
-        block::<8>(out, w, m, d);
-        d += 8;
-    }
-    while d < hs {
-        block::<1>(out, w, m, d);
-        d += 1;
-    }
-}
-
 /// Defines `pub fn NAME(args) { body }` and, on x86-64, a second build of the same body with
 /// AVX2 enabled, chosen at run time. AVX2 without FMA does the same IEEE operations in the same
 /// order as SSE2 and wasm simd128, eight lanes at a time, so every build gives the same bits.
@@ -373,28 +306,6 @@ mod tests {
         assert!((ln_f64(1e-310) - 1e-310f64.ln()).abs() < 1e-12);
         assert_eq!(ln_f64(0.0), f64::NEG_INFINITY);
         assert!(ln_f64(-1.0).is_nan());
-    }
-
-    #[test]
-    fn blocked_products_against_plain_loops() {
-        for (rows, cols, stride) in [(3, 5, 5), (32, 40, 48), (7, 16, 16), (1, 1, 1)] {
-            let x: Vec<f32> = (0..rows).map(|i| (i as f32 * 0.37).sin()).collect();
-            let m: Vec<f32> = (0..rows * stride).map(|i| (i as f32 * 0.11).cos()).collect();
-            let mut out = vec![0.0; cols];
-            row_times_matrix(&mut out, &x, &m, stride);
-            for j in 0..cols {
-                let want: f64 = (0..rows).map(|d| x[d] as f64 * m[d * stride + j] as f64).sum();
-                assert!((out[j] as f64 - want).abs() < 1e-5, "row_times_matrix {rows}x{cols} [{j}]");
-            }
-            // weighted_sum_rows over the first `rows` rows of a (stride, cols)... reuse m as (rows, cols).
-            let m2 = &m[..rows * cols];
-            let mut out2 = vec![0.0; cols];
-            weighted_sum_rows(&mut out2, &x, m2);
-            for d in 0..cols {
-                let want: f64 = (0..rows).map(|i| x[i] as f64 * m2[i * cols + d] as f64).sum();
-                assert!((out2[d] as f64 - want).abs() < 1e-5, "weighted_sum_rows {rows}x{cols} [{d}]");
-            }
-        }
     }
 
     #[test]
