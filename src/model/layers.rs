@@ -183,6 +183,13 @@ pub fn attention_forward(k: &dyn Kernels, out: &mut [f32], att: &mut [f32], inp:
     });
 }
 
+/// Query rows per causal panel of the attention's GEMMs, forward and backward: ~32, a whole
+/// number of micro-tiles. Each panel runs against the keys it can see, so a smaller panel
+/// computes fewer scores past the diagonal but makes more, smaller GEMM calls.
+fn causal_panel(uk: &micro::MicroKernel) -> usize {
+    uk.mr * (32 / uk.mr).max(1)
+}
+
 /// One head of one sequence: y (T, HS) = softmax(mask(q kᵀ / √HS)) v, att (T, T) the
 /// probabilities, zero beyond the diagonal. qkv (T, 3C) as in [`attention_forward`], read in
 /// place through strides.
@@ -197,7 +204,7 @@ pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], qkv: &[f32], h: us
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
     let uk = micro::select();
-    let panel = uk.mr * (32 / uk.mr).max(1);
+    let panel = causal_panel(uk);
     let (y, att) = (&mut y[..t * hs], &mut att[..t * t]);
     let keys = MatRef::rows(&qkv[c + h * hs..], c3); // (T, HS)
     let values = MatRef::rows(&qkv[2 * c + h * hs..], c3); // (T, HS)
@@ -273,7 +280,7 @@ pub fn attention_head_backward(dq: &mut [f32], dk: &mut [f32], dv: &mut [f32], s
     let (c3, hs) = (3 * c, c / nh);
     let scale = 1.0 / (hs as f32).sqrt();
     let uk = micro::select();
-    let panel = uk.mr * (32 / uk.mr).max(1);
+    let panel = causal_panel(uk);
     // This head's columns, (T, HS) each, from row r0 on.
     let q = |r0: usize| MatRef::rows(&qkv[r0 * c3 + h * hs..], c3);
     let keys = |r0: usize| MatRef::rows(&qkv[r0 * c3 + c + h * hs..], c3);
