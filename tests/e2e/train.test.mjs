@@ -257,6 +257,8 @@ test('an invalid config or text gets a clear message beside it, and nothing star
   assert.match(await page.textContent('#err-text'), /is not UTF-8 text/);
   await page.setInputFiles('#file', { name: 'ok.txt', mimeType: 'text/plain', buffer: Buffer.from(TEXT) });
   await page.waitForFunction(() => document.getElementById('err-text').textContent === '');
+  // The message clears as soon as the file is read; Start is enabled once the text is checked.
+  await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 10000 }).catch(() => {});
   assert.equal(await page.isDisabled('#start'), false);
   await screenshot(page, 'train-invalid');
   // The "could not start" banner above came from the core, not from a crash.
