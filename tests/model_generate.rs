@@ -195,3 +195,32 @@ fn threaded_generation_matches_one_thread() {
     assert!(got.1 == want.1, "logits differ");
     assert_eq!(want.0.len(), 43);
 }
+
+/// The model's packed copy of its matrices, which the KV-cached step reads on the SIMD backend,
+/// follows its parameters: after `params_mut` and after an optimizer step, the cached logits
+/// are still the batched forward's, bit for bit (up to 8 positions both take the same
+/// matrix-vector path).
+#[test]
+fn cached_step_follows_parameter_changes() {
+    use glassgpt::kernels::simd::Simd;
+    use glassgpt::model::AdamW;
+    let mut gpt = model(16);
+    let tokens = [1u32, 5, 2, 7, 7, 3];
+    let check = |gpt: &mut Gpt, when: &str| {
+        let mut session = Session::new(gpt.config()).unwrap();
+        let mut cached = Vec::new();
+        for t in 0..tokens.len() {
+            cached = session.feed(gpt, &Simd, &tokens[t..=t]).unwrap().to_vec();
+        }
+        let full = gpt.forward_logits(&Simd, &tokens).unwrap();
+        assert!(cached == full[(tokens.len() - 1) * 11..], "{when}: cached {cached:?} vs full {:?}", &full[(tokens.len() - 1) * 11..]);
+    };
+    check(&mut gpt, "fresh");
+    gpt.params_mut().iter_mut().enumerate().for_each(|(i, x)| *x *= 1.0 + 0.5 * (i as f32).cos());
+    check(&mut gpt, "after params_mut");
+    gpt.forward(&Simd, &tokens[..5], &tokens[1..], 1, 5).unwrap();
+    gpt.zero_grad();
+    gpt.backward(&Simd).unwrap();
+    gpt.update(&AdamW::default(), 0.1);
+    check(&mut gpt, "after an optimizer step");
+}

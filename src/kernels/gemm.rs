@@ -301,30 +301,71 @@ unsafe fn transpose_panel<const W: usize>(d: *mut [f32; W], s: *const f32, rs: u
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32], bias: Option<&[f32]>, m: usize, k: usize, n: usize) {
     for i in 0..m {
-        gemv_cols(uk, &mut out[i * n..(i + 1) * n], &x[i * k..(i + 1) * k], w, bias, 0, k);
+        matvec_cols(uk, &mut out[i * n..(i + 1) * n], &x[i * k..(i + 1) * k], w, None, bias, 0, k);
     }
 }
 
-/// One output row, columns `j0 .. j0 + out.len()`: `out[j] = x · w[j0 + j] (+ bias)`, x (k).
-/// The threaded backend hands each worker a column range of the row.
-pub(crate) fn gemv_cols(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32], bias: Option<&[f32]>, j0: usize, k: usize) {
+/// Columns `j0 .. j0 + out.len()` of one row's product `out = x (k) · w (n, k)ᵀ (+ bias)`, W
+/// row-major with n = w.len() / k rows. Rows in whole blocks of four (4i .. 4i + 4, counted
+/// from row 0, wherever the range starts) take [`MicroKernel::dot4`]'s arithmetic and the
+/// last n % 4 rows a plain sum, so a column's bits do not depend on how the columns are split
+/// (the threaded backend splits them among workers, the KV-cached step among heads). `packed`:
+/// W as [`pack_matvec`] lays it out for `uk`, read instead of `w` where given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matvec_cols(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32], packed: Option<&[f32]>, bias: Option<&[f32]>, j0: usize, k: usize) {
     let cols = out.len();
-    assert!(x.len() >= k && w.len() >= (j0 + cols) * k, "gemv: x has {} floats, w {}, need {k} and {}", x.len(), w.len(), (j0 + cols) * k);
-    let main = cols / 4 * 4;
-    for j in (0..main).step_by(4) {
-        // SAFETY: rows j0+j .. j0+j+4 of w (k floats each) are inside w, checked above.
-        let d = unsafe { (uk.dot4)(k, x.as_ptr(), w.as_ptr().add((j0 + j) * k), k) };
-        out[j..j + 4].copy_from_slice(&d);
-    }
-    for j in main..cols {
-        let wj = &w[(j0 + j) * k..(j0 + j + 1) * k];
-        out[j] = x[..k].iter().zip(wj).map(|(a, b)| a * b).sum();
+    let n = w.len().checked_div(k).unwrap_or(j0 + cols);
+    assert!(x.len() >= k && j0 + cols <= n && w.len() == n * k, "matvec: x has {} floats and w {}, need {k} and k · n for columns {j0}..{} of n = {n}", x.len(), w.len(), j0 + cols);
+    assert!(packed.is_none_or(|p| p.len() == w.len()), "matvec: the packed matrix has {} floats, W {}", packed.map_or(0, <[f32]>::len), w.len());
+    let main = n / 4 * 4;
+    let mut j = j0;
+    while j < j0 + cols {
+        if j < main {
+            let block = j / 4 * 4;
+            // SAFETY: rows block .. block + 4 < n of w (k floats each), and the same block of
+            // the packed matrix (4k floats from block · k), are inside them (checked above).
+            let d = unsafe {
+                match packed {
+                    Some(wp) => (uk.dot4_packed)(k, x.as_ptr(), wp.as_ptr().add(block * k)),
+                    None => (uk.dot4)(k, x.as_ptr(), w.as_ptr().add(block * k), k),
+                }
+            };
+            let end = (block + 4).min(j0 + cols);
+            out[j - j0..end - j0].copy_from_slice(&d[j - block..end - block]);
+            j = end;
+        } else {
+            out[j - j0] = x[..k].iter().zip(&w[j * k..(j + 1) * k]).map(|(a, b)| a * b).sum();
+            j += 1;
+        }
     }
     if let Some(b) = bias {
         for (o, b) in out.iter_mut().zip(&b[j0..j0 + cols]) {
             *o += b;
         }
     }
+}
+
+/// Lays out a row-major W (n, k) for [`MicroKernel::dot4_packed`] with the kernel's
+/// [`MicroKernel::matvec_step`]: each block of four rows (4k floats from row · k, as in W) holds,
+/// for every step of the first k / step · step floats, the four rows' chunks side by side, then
+/// the four rows' remaining floats one after another; the last n % 4 rows stay as they are.
+pub(crate) fn pack_matvec(dst: &mut [f32], w: &[f32], n: usize, k: usize, step: usize) {
+    assert!(w.len() == n * k && dst.len() == n * k && step > 0, "pack_matvec: W has {} floats, dst {}, need {n} · {k}", w.len(), dst.len());
+    let (main, k_main) = (n / 4 * 4, k / step * step);
+    for j in (0..main).step_by(4) {
+        let mut o = j * k;
+        for p in (0..k_main).step_by(step) {
+            for r in 0..4 {
+                dst[o..o + step].copy_from_slice(&w[(j + r) * k + p..][..step]);
+                o += step;
+            }
+        }
+        for r in 0..4 {
+            dst[o..o + k - k_main].copy_from_slice(&w[(j + r) * k + k_main..(j + r + 1) * k]);
+            o += k - k_main;
+        }
+    }
+    dst[main * k..].copy_from_slice(&w[main * k..]);
 }
 
 /// Fills each of the m rows of `out (m, n)` with `bias (n)`, or zeros: the starting point the

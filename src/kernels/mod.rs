@@ -48,6 +48,19 @@ pub trait Kernels: Sync {
         n: usize,
     );
 
+    /// Columns `j0 .. j0 + out.len()` of one row's product `out = x (K) · w (N, K)ᵀ + bias (N)`,
+    /// w row-major (N = w.len() / K): the KV-cached step's products, whose columns a team
+    /// splits. `packed` is w as [`pack_matvec`] lays it out (the model keeps one), or empty.
+    /// Each column gets the bits [`Kernels::matmul_forward`] gives it for M = 1, however the
+    /// columns are split.
+    #[allow(clippy::too_many_arguments)]
+    fn matvec(&self, out: &mut [f32], x: &[f32], w: &[f32], packed: &[f32], bias: Option<&[f32]>, j0: usize, k: usize) {
+        let _ = packed;
+        let cols = out.len();
+        // Columns are independent dot products in the scalar reference.
+        self.matmul_forward(out, &x[..k], &w[j0 * k..][..cols * k], bias.map(|b| &b[j0..][..cols]), 1, k, cols);
+    }
+
     /// The backward products of [`Kernels::matmul_forward`], accumulated (`+=`) into the
     /// gradients as llm.c does, so several uses of one weight add up:
     /// `dinp (M, K) += dout (M, N) · weight (N, K)`,
@@ -168,6 +181,25 @@ pub(crate) fn par_for(n: usize, task: &(dyn Fn(usize) + Sync)) {
         use rayon::prelude::*;
         return (0..n).into_par_iter().for_each(task);
     }
+    (0..n).for_each(task)
+}
+
+/// Lays out a row-major W (n, k) into `dst` (n · k floats) for this machine's matrix-vector
+/// kernel: the `packed` argument of [`Kernels::matvec`].
+pub(crate) fn pack_matvec(dst: &mut [f32], w: &[f32], n: usize, k: usize) {
+    gemm::pack_matvec(dst, w, n, k, micro::select().matvec_step);
+}
+
+/// Runs `task(i)` for every `i` in `0..n`: on the threaded backend's team when this thread
+/// leads an awake one (inside [`on_pool`]), else in order here. For work too small to be worth
+/// waking a pool for, such as one generated token's products (~10-60 K multiply-adds each),
+/// which the team splits in about a microsecond a loop.
+pub(crate) fn each_small_task(k: &dyn Kernels, n: usize, task: &(dyn Fn(usize) + Sync)) {
+    #[cfg(feature = "threads")]
+    if team::loops_go_to_team() {
+        return k.for_each_task(n, task);
+    }
+    let _ = k;
     (0..n).for_each(task)
 }
 

@@ -30,6 +30,10 @@ impl Kernels for Simd {
         forward(micro::select(), out, inp, weight, bias, m, k, n);
     }
 
+    fn matvec(&self, out: &mut [f32], x: &[f32], w: &[f32], packed: &[f32], bias: Option<&[f32]>, j0: usize, k: usize) {
+        gemm::matvec_cols(micro::select(), out, x, w, (!packed.is_empty()).then_some(packed), bias, j0, k);
+    }
+
     fn matmul_backward(
         &self,
         dinp: &mut [f32],

@@ -348,6 +348,67 @@ fn micro_kernel_row_equals_the_gemm_row() {
     }
 }
 
+/// The KV-cached step's matrix-vector product (`gemm::matvec_cols`, behind `Kernels::matvec`):
+/// for every micro-kernel this machine runs, reading the packed layout gives the plain rows'
+/// bits, a column's bits do not depend on where the column ranges start or end (the threaded
+/// backend and the per-head tasks split them anywhere), the whole row equals the M = 1 forward
+/// (so cached and batched generation agree), and every column is within tolerance of an f64 dot
+/// product; K with and without a tail after the micro-kernel's step, N with a tail after the
+/// blocks of four.
+#[test]
+fn matvec_packed_and_split_gives_the_forward_bits() {
+    for (n, k) in [(1, 1), (4, 8), (7, 13), (65, 129), (13, 70), (9, 300), (384, 128)] {
+        let (w, x, bias) = (random(n * k, 31), random(k, 32), random(n, 33));
+        for uk in micro::all_runnable() {
+            let mut packed = vec![f32::NAN; n * k];
+            gemm::pack_matvec(&mut packed, &w, n, k, uk.matvec_step);
+            let mut whole = vec![f32::NAN; n];
+            simd::forward(uk, &mut whole, &x, &w, Some(&bias), 1, k, n);
+            for (j, &got) in whole.iter().enumerate() {
+                let want: f64 = bias[j] as f64 + (0..k).map(|p| x[p] as f64 * w[j * k + p] as f64).sum::<f64>();
+                assert!((got as f64 - want).abs() <= tol(k) as f64, "{} n{n} k{k}: column {j} {got} vs f64 {want}", uk.isa);
+            }
+            // Splits at every third column, and at 5, 6, 7, ... (a new width each time).
+            let thirds: Vec<usize> = (0..n).step_by(3).chain([n]).collect();
+            let growing: Vec<usize> = std::iter::successors(Some(0), |&j| Some(j + 5 + j % 7)).take_while(|&j| j < n).chain([n]).collect();
+            for cuts in [vec![0, n], thirds, growing] {
+                for wp in [None, Some(&packed[..])] {
+                    let mut out = vec![f32::NAN; n];
+                    for c in cuts.windows(2) {
+                        gemm::matvec_cols(uk, &mut out[c[0]..c[1]], &x, &w, wp, Some(&bias), c[0], k);
+                    }
+                    for j in 0..n {
+                        assert_eq!(out[j].to_bits(), whole[j].to_bits(), "{} n{n} k{k} packed {}: column {j} {} vs {}", uk.isa, wp.is_some(), out[j], whole[j]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Kernels::matvec` on every backend: any column range, with or without the model's packed
+/// copy, gives the columns of that backend's own M = 1 forward, bit for bit; also on the
+/// threaded backend's team (`on_pool`), which splits ranges of enough work among its members.
+#[test]
+fn every_backend_matvec_equals_its_forward() {
+    let (n, k) = (150, 131);
+    let (w, x, bias) = (random(n * k, 41), random(k, 42), random(n, 43));
+    let mut packed = vec![0.0; n * k];
+    super::pack_matvec(&mut packed, &w, n, k);
+    for backend in super::all() {
+        let mut whole = vec![f32::NAN; n];
+        backend.matmul_forward(&mut whole, &x, &w, Some(&bias), 1, k, n);
+        for wp in [&[][..], &packed[..]] {
+            for (j0, j1) in [(0, n), (3, 9), (17, 150), (1, 146), (64, 65)] {
+                let mut out = vec![f32::NAN; j1 - j0];
+                super::on_pool(backend, || backend.matvec(&mut out, &x, &w, wp, Some(&bias), j0, k));
+                let same = out.iter().zip(&whole[j0..j1]).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{}: columns {j0}..{j1} (packed: {}) {:?} vs the forward's {:?}", backend.name(), !wp.is_empty(), out, &whole[j0..j1]);
+            }
+        }
+    }
+}
+
 /// A view too short for its shape is a bug the GEMM reports, naming the operand.
 #[test]
 #[should_panic(expected = "gemm: A (4, 5)")]

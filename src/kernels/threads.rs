@@ -77,13 +77,30 @@ impl Kernels for Threads {
                 par_for(n.div_ceil(per), &|b| {
                     let j0 = b * per;
                     // SAFETY: task b alone writes columns j0 .. j0 + per of the row.
-                    gemm::gemv_cols(uk, unsafe { row.range(j0, per.min(n - j0)) }, x, weight, bias, j0, k);
+                    gemm::matvec_cols(uk, unsafe { row.range(j0, per.min(n - j0)) }, x, weight, None, bias, j0, k);
                 });
             }
             return;
         }
         gemm::init_rows(out, bias, n);
         gemm::gemm_par(uk, m, n, k, MatRef::rows(inp, k), MatRef::transposed(weight, k), out, n, threads);
+    }
+
+    /// On a hot team the columns are split among its members (blocks a multiple of four wide),
+    /// as the forward's matrix-vector path does; elsewhere, or for a few columns, one thread.
+    fn matvec(&self, out: &mut [f32], x: &[f32], w: &[f32], packed: &[f32], bias: Option<&[f32]>, j0: usize, k: usize) {
+        let (uk, cols, threads) = (micro::select(), out.len(), rayon::current_num_threads());
+        let packed = (!packed.is_empty()).then_some(packed);
+        if threads == 1 || !team::loops_go_to_team() || macs(1, k, cols) < TEAM_MIN_MACS {
+            return gemm::matvec_cols(uk, out, x, w, packed, bias, j0, k);
+        }
+        let per = cols.div_ceil(threads).next_multiple_of(4);
+        let out = Disjoint::new(out);
+        par_for(cols.div_ceil(per), &|b| {
+            let c0 = b * per;
+            // SAFETY: task b alone writes columns c0 .. c0 + per of out.
+            gemm::matvec_cols(uk, unsafe { out.range(c0, per.min(cols - c0)) }, x, w, packed, bias, j0 + c0, k);
+        });
     }
 
     fn matmul_backward(

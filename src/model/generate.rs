@@ -14,7 +14,7 @@
 
 use crate::config::GptConfig;
 use crate::error::{Error, Result};
-use crate::kernels::{micro, on_pool, Kernels};
+use crate::kernels::{each_small_task, micro, on_pool, Disjoint, Kernels};
 use crate::model::gpt::{forward_pass, Activations, Gpt};
 use crate::model::layers::{gelu_forward, layernorm_forward, score_columns, softmax_forward, softmax_row};
 use crate::model::math::exp;
@@ -266,48 +266,83 @@ impl Session {
     }
 
     /// Feeds one token at the next position (which must be < block_size), O(T) attention.
+    ///
+    /// Inside the threaded backend's team ([`Session::generate`]) each layer is four parallel
+    /// loops: one head per task for q, k, v and that head's attention (a head needs only its own
+    /// columns of the qkv product), the projection by columns, the MLP's first product and its
+    /// GELU by columns, its second product by columns; LayerNorm and the residual run on the
+    /// leader between them. On one thread the same tasks run in order, and [`Kernels::matvec`]
+    /// gives a column the same bits however the columns are split, so the tokens do not depend
+    /// on the thread count. The products read the model's packed copy of its matrices
+    /// ([`Gpt::matvec_tensors`]).
     fn step(&mut self, gpt: &Gpt, k: &dyn Kernels, token: u32) {
+        /// Layer `l`'s part of a (L, size) parameter.
+        fn layer(t: &[f32], l: usize, size: usize) -> &[f32] {
+            &t[l * size..][..size]
+        }
         let cfg = self.config;
-        let (l_n, c, nh, v, max_t) = (cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.vocab_size, cfg.block_size);
+        let (l_n, c, nh, max_t) = (cfg.n_layer, cfg.n_embd, cfg.n_head, cfg.block_size);
         let (hs, pos) = (c / nh, self.tokens.len());
         let scale = 1.0 / (hs as f32).sqrt();
         let uk = micro::select();
-        let p = gpt.tensors();
+        let (p, pp) = (gpt.tensors(), gpt.matvec_tensors());
         let (mut mean, mut rstd) = ([0.0f32], [0.0f32]);
         let (wte, wpe) = (&p.wte[token as usize * c..][..c], &p.wpe[pos * c..][..c]);
         for i in 0..c {
             self.x[i] = wte[i] + wpe[i];
         }
+        // The MLP's 4C columns in one block per thread (a multiple of four wide: no block of
+        // four rows is computed twice).
+        let fc_per = (4 * c).div_ceil(k.threads()).next_multiple_of(4);
         for l in 0..l_n {
             layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, &p.ln1w[l * c..][..c], &p.ln1b[l * c..][..c], 1, c);
-            k.matmul_forward(&mut self.qkv, &self.ln, &p.qkvw[l * 3 * c * c..][..3 * c * c], Some(&p.qkvb[l * 3 * c..][..3 * c]), 1, c, 3 * c);
-            store_kv(&mut self.k_cache, &mut self.v_cache, &cfg, l, pos, &self.qkv[c..2 * c], &self.qkv[2 * c..]);
-            // Row `pos` of layers::attention_head_forward, with the arithmetic of its GEMM.
-            for h in 0..nh {
-                let q = &self.qkv[h * hs..][..hs];
-                let kt = &self.k_cache[(l * nh + h) * hs * max_t..][..hs * max_t]; // (HS, maxT)
-                let vh = &self.v_cache[(l * nh + h) * max_t * hs..][..max_t * hs]; // (maxT, HS)
-                let row = &mut self.att[(l * nh + h) * max_t..][..max_t];
+            let (w, wp, b) = (layer(p.qkvw, l, 3 * c * c), layer(pp.qkvw, l, 3 * c * c), layer(p.qkvb, l, 3 * c));
+            let ln = &self.ln;
+            let (qkv, atty) = (Disjoint::new(&mut self.qkv), Disjoint::new(&mut self.atty));
+            let (kc, vc, att) = (Disjoint::new(&mut self.k_cache), Disjoint::new(&mut self.v_cache), Disjoint::new(&mut self.att));
+            each_small_task(k, nh, &|h| {
+                let lh = l * nh + h;
+                // SAFETY (every range below): head h's own columns of q, k and v, its own rows
+                // of the caches and of the attention, its own columns of the output.
+                let (q, kt, vh) = unsafe { (qkv.range(h * hs, hs), kc.range(lh * hs * max_t, hs * max_t), vc.range(lh * max_t * hs, max_t * hs)) };
+                let (kn, vn) = unsafe { (qkv.range(c + h * hs, hs), qkv.range(2 * c + h * hs, hs)) };
+                for (part, out) in [&mut *q, &mut *kn, &mut *vn].into_iter().enumerate() {
+                    k.matvec(out, ln, w, wp, Some(b), part * c + h * hs, c);
+                }
+                for d in 0..hs {
+                    kt[d * max_t + pos] = kn[d];
+                }
+                vh[pos * hs..][..hs].copy_from_slice(vn);
+                // Row `pos` of layers::attention_head_forward, with the arithmetic of its GEMM.
+                let row = unsafe { att.range(lh * max_t, max_t) };
                 let n = score_columns(pos, max_t);
                 // SAFETY: q holds HS floats; kt is (HS, maxT) and n ≤ maxT; row holds maxT ≥ n.
                 unsafe { (uk.row)(hs, q.as_ptr(), kt.as_ptr(), max_t, row.as_mut_ptr(), n) };
                 let (visible, masked) = row.split_at_mut(pos + 1);
                 softmax_row(visible, scale);
                 masked.fill(0.0);
-                let y = &mut self.atty[h * hs..][..hs];
+                let y = unsafe { atty.range(h * hs, hs) };
                 // SAFETY: visible holds pos + 1 ≤ maxT floats; vh is (maxT, HS); y holds HS.
                 unsafe { (uk.row)(pos + 1, visible.as_ptr(), vh.as_ptr(), hs, y.as_mut_ptr(), hs) };
-            }
-            k.matmul_forward(&mut self.proj, &self.atty, &p.attprojw[l * c * c..][..c * c], Some(&p.attprojb[l * c..][..c]), 1, c, c);
+            });
+            k.matvec(&mut self.proj, &self.atty, layer(p.attprojw, l, c * c), layer(pp.attprojw, l, c * c), Some(&p.attprojb[l * c..][..c]), 0, c);
             residual_add(&mut self.x, &self.proj);
             layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, &p.ln2w[l * c..][..c], &p.ln2b[l * c..][..c], 1, c);
-            k.matmul_forward(&mut self.fch, &self.ln, &p.fcw[l * 4 * c * c..][..4 * c * c], Some(&p.fcb[l * 4 * c..][..4 * c]), 1, c, 4 * c);
-            gelu_forward(&mut self.fch_gelu, &self.fch);
-            k.matmul_forward(&mut self.proj, &self.fch_gelu, &p.fcprojw[l * 4 * c * c..][..4 * c * c], Some(&p.fcprojb[l * c..][..c]), 1, 4 * c, c);
+            let (fcw, fcwp, b) = (layer(p.fcw, l, 4 * c * c), layer(pp.fcw, l, 4 * c * c), &p.fcb[l * 4 * c..][..4 * c]);
+            let ln = &self.ln;
+            let (fch, fch_gelu) = (Disjoint::new(&mut self.fch), Disjoint::new(&mut self.fch_gelu));
+            each_small_task(k, (4 * c).div_ceil(fc_per), &|i| {
+                let (j0, n) = (i * fc_per, fc_per.min(4 * c - i * fc_per));
+                // SAFETY: task i alone has columns j0 .. j0 + n.
+                let (h, g) = unsafe { (fch.range(j0, n), fch_gelu.range(j0, n)) };
+                k.matvec(h, ln, fcw, fcwp, Some(b), j0, c);
+                gelu_forward(g, h);
+            });
+            k.matvec(&mut self.proj, &self.fch_gelu, layer(p.fcprojw, l, 4 * c * c), layer(pp.fcprojw, l, 4 * c * c), Some(&p.fcprojb[l * c..][..c]), 0, 4 * c);
             residual_add(&mut self.x, &self.proj);
         }
         layernorm_forward(&mut self.ln, &mut mean, &mut rstd, &self.x, p.lnfw, p.lnfb, 1, c);
-        k.matmul_forward(&mut self.logits, &self.ln, p.wte, None, 1, c, v);
+        k.matvec(&mut self.logits, &self.ln, p.wte, pp.wte, None, 0, c);
         self.tokens.push(token);
     }
 }
