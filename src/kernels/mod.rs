@@ -134,6 +134,13 @@ pub(crate) fn with_thread_buffer<R>(key: &'static std::thread::LocalKey<std::cel
     })
 }
 
+/// The panic of [`Disjoint::range`], out of line: one call at each of its many call sites.
+#[cold]
+#[inline(never)]
+fn outside(start: usize, len: usize, have: usize) -> ! {
+    panic!("Disjoint::range {start}+{len} outside {have}")
+}
+
 /// A mutable slice that parallel tasks write through, each task to its own ranges: how the
 /// tasks of [`par_for`] and [`Kernels::for_each_task`], which are `Fn` (shared), get their
 /// disjoint outputs.
@@ -159,7 +166,9 @@ impl<'a, T> Disjoint<'a, T> {
     /// While the returned slice is alive, no other call may return a range overlapping it.
     #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn range(&self, start: usize, len: usize) -> &mut [T] {
-        assert!(start.checked_add(len).is_some_and(|end| end <= self.len), "Disjoint::range {start}+{len} outside {}", self.len);
+        if start.checked_add(len).is_none_or(|end| end > self.len) {
+            outside(start, len, self.len);
+        }
         // SAFETY: in bounds (asserted); exclusive by the caller's promise; the borrow 'a keeps
         // the memory alive and unaliased by anything outside the tasks.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }

@@ -70,15 +70,8 @@ impl Kernels for Threads {
         }
         if m <= GEMV_MAX_M {
             // One row at a time, its columns split: each worker streams its own rows of W.
-            // (k, n > 0 here: the product has at least PAR_MIN_MACS multiply-adds.)
-            let per = n.div_ceil(threads).div_ceil(4) * 4;
-            for (x, row) in inp.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
-                let row = Disjoint::new(row);
-                par_for(n.div_ceil(per), &|b| {
-                    let j0 = b * per;
-                    // SAFETY: task b alone writes columns j0 .. j0 + per of the row.
-                    gemm::matvec_cols(uk, unsafe { row.range(j0, per.min(n - j0)) }, x, weight, None, bias, j0, k);
-                });
+            for (x, row) in inp.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(n)) {
+                self.matvec(row, x, weight, &[], bias, 0, k);
             }
             return;
         }
@@ -86,12 +79,13 @@ impl Kernels for Threads {
         gemm::gemm_par(uk, m, n, k, MatRef::rows(inp, k), MatRef::transposed(weight, k), out, n, threads);
     }
 
-    /// On a hot team the columns are split among its members (blocks a multiple of four wide),
-    /// as the forward's matrix-vector path does; elsewhere, or for a few columns, one thread.
+    /// The columns split among the pool's workers (blocks a multiple of four wide) when there
+    /// are enough multiply-adds for it: [`TEAM_MIN_MACS`] on a hot team, else [`PAR_MIN_MACS`].
     fn matvec(&self, out: &mut [f32], x: &[f32], w: &[f32], packed: &[f32], bias: Option<&[f32]>, j0: usize, k: usize) {
         let (uk, cols, threads) = (micro::select(), out.len(), rayon::current_num_threads());
         let packed = (!packed.is_empty()).then_some(packed);
-        if threads == 1 || !team::loops_go_to_team() || macs(1, k, cols) < TEAM_MIN_MACS {
+        let min = if team::loops_go_to_team() { TEAM_MIN_MACS } else { PAR_MIN_MACS };
+        if threads == 1 || macs(1, k, cols) < min {
             return gemm::matvec_cols(uk, out, x, w, packed, bias, j0, k);
         }
         let per = cols.div_ceil(threads).next_multiple_of(4);

@@ -225,7 +225,10 @@ pub fn attention_head_forward(y: &mut [f32], att: &mut [f32], qkv: &[f32], h: us
 
 /// `row = softmax(row * scale)` in place; the one softmax of both attention paths (batched and
 /// KV-cached), so they agree bit for bit.
-#[inline(always)]
+// In wasm not inlined: the batched attention and the KV-cached step share one copy (the
+// threaded build's size budget); natively inlined into callers compiled for AVX2.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 pub fn softmax_row(row: &mut [f32], scale: f32) {
     row.iter_mut().for_each(|r| *r *= scale);
     let maxval = max(row);
