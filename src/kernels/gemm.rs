@@ -314,7 +314,8 @@ pub(crate) fn gemv(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32], bias
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn matvec_cols(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32], packed: Option<&[f32]>, bias: Option<&[f32]>, j0: usize, k: usize) {
     let cols = out.len();
-    let n = w.len().checked_div(k).unwrap_or(j0 + cols);
+    // With k = 0, W says nothing of n: the bias does, if there is one.
+    let n = w.len().checked_div(k).or(bias.map(<[f32]>::len)).unwrap_or(j0 + cols);
     let fits = x.len() >= k && j0 + cols <= n && w.len() == n * k && packed.is_none_or(|p| p.len() == w.len()) && bias.is_none_or(|b| b.len() == n);
     assert!(fits, "matvec: columns {j0}..{} of W ({n}, {k}) from x ({}), W {}, packed {:?} and bias {:?} floats", j0 + cols, x.len(), w.len(), packed.map(<[f32]>::len), bias.map(<[f32]>::len));
     let main = n / 4 * 4;

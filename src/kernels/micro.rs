@@ -396,22 +396,19 @@ mod wasm {
         // SAFETY: forwarded contract; simd128 is enabled for the whole module.
         unsafe { super::tile::<F32x4, 4, 2, 1>(kc, a, b, c, ldc) }
     }
-    // Never inlined: each is one call per 4 columns or per head, and a copy per caller
-    // would cost the threaded build bytes it does not have (its budget is 200 KB gzipped).
+    // The next three never inlined: a dot4 is one call per four columns, a row one per head and
+    // product, and a copy in each caller would cost the threaded build bytes it does not have
+    // (its budget is 200 KB gzipped).
     #[inline(never)]
     unsafe fn dot4_x4(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4] {
         // SAFETY: forwarded contract.
         unsafe { super::dot4::<F32x4>(k, x, w, ldw) }
     }
-    // Never inlined: each is one call per 4 columns or per head, and a copy per caller
-    // would cost the threaded build bytes it does not have (its budget is 200 KB gzipped).
     #[inline(never)]
     unsafe fn dot4_packed_x4(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
         // SAFETY: forwarded contract.
         unsafe { super::dot4_packed::<F32x4>(k, x, wp) }
     }
-    // Never inlined: each is one call per 4 columns or per head, and a copy per caller
-    // would cost the threaded build bytes it does not have (its budget is 200 KB gzipped).
     #[inline(never)]
     unsafe fn row_x4(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
         // SAFETY: forwarded contract.

@@ -50,7 +50,8 @@ pub trait Kernels: Sync {
 
     /// Columns `j0 .. j0 + out.len()` of one row's product `out = x (K) · w (N, K)ᵀ + bias (N)`,
     /// w row-major (N = w.len() / K): the KV-cached step's products, whose columns a team
-    /// splits. `packed` is w as [`pack_matvec`] lays it out (the model keeps one), or empty.
+    /// splits. `packed` is w laid out for this machine's matrix-vector kernel (the crate's
+    /// `pack_matvec`; `Gpt` keeps one), or empty: callers outside the crate pass `&[]`.
     /// Each column gets the bits [`Kernels::matmul_forward`] gives it for M = 1, however the
     /// columns are split.
     #[allow(clippy::too_many_arguments)]

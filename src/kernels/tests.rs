@@ -357,7 +357,7 @@ fn micro_kernel_row_equals_the_gemm_row() {
 /// blocks of four.
 #[test]
 fn matvec_packed_and_split_gives_the_forward_bits() {
-    for (n, k) in [(1, 1), (4, 8), (7, 13), (65, 129), (13, 70), (9, 300), (384, 128)] {
+    for (n, k) in [(1, 1), (4, 8), (7, 13), (65, 129), (13, 70), (9, 300), (384, 128), (6, 0), (0, 5)] {
         let (w, x, bias) = (random(n * k, 31), random(k, 32), random(n, 33));
         for uk in micro::all_runnable() {
             let mut packed = vec![f32::NAN; n * k];

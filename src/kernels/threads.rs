@@ -39,6 +39,20 @@ fn macs(m: usize, k: usize, n: usize) -> u64 {
     m as u64 * k as u64 * n as u64
 }
 
+/// [`gemm::matvec_cols`] with the columns split among `threads` tasks, blocks a multiple of four
+/// wide (a column's bits do not depend on the split).
+#[allow(clippy::too_many_arguments)]
+fn matvec_split(uk: &micro::MicroKernel, out: &mut [f32], x: &[f32], w: &[f32], packed: Option<&[f32]>, bias: Option<&[f32]>, j0: usize, k: usize, threads: usize) {
+    let cols = out.len();
+    let per = cols.div_ceil(threads).next_multiple_of(4);
+    let out = Disjoint::new(out);
+    par_for(cols.div_ceil(per), &|b| {
+        let c0 = b * per;
+        // SAFETY: task b alone writes columns c0 .. c0 + per of out.
+        gemm::matvec_cols(uk, unsafe { out.range(c0, per.min(cols - c0)) }, x, w, packed, bias, j0 + c0, k);
+    });
+}
+
 /// The threaded backend. Uses whatever pool rayon's global registry has; `best()` only picks it
 /// when that pool has more than one thread.
 #[derive(Debug, Default, Clone, Copy)]
@@ -70,8 +84,9 @@ impl Kernels for Threads {
         }
         if m <= GEMV_MAX_M {
             // One row at a time, its columns split: each worker streams its own rows of W.
-            for (x, row) in inp.chunks_exact(k.max(1)).zip(out.chunks_exact_mut(n)) {
-                self.matvec(row, x, weight, &[], bias, 0, k);
+            // (k > 0 here: the product has at least TEAM_MIN_MACS multiply-adds.)
+            for (x, row) in inp.chunks_exact(k).zip(out.chunks_exact_mut(n)) {
+                matvec_split(uk, row, x, weight, None, bias, 0, k, threads);
             }
             return;
         }
@@ -88,13 +103,7 @@ impl Kernels for Threads {
         if threads == 1 || macs(1, k, cols) < min {
             return gemm::matvec_cols(uk, out, x, w, packed, bias, j0, k);
         }
-        let per = cols.div_ceil(threads).next_multiple_of(4);
-        let out = Disjoint::new(out);
-        par_for(cols.div_ceil(per), &|b| {
-            let c0 = b * per;
-            // SAFETY: task b alone writes columns c0 .. c0 + per of out.
-            gemm::matvec_cols(uk, unsafe { out.range(c0, per.min(cols - c0)) }, x, w, packed, bias, j0 + c0, k);
-        });
+        matvec_split(uk, out, x, w, packed, bias, j0, k, threads);
     }
 
     fn matmul_backward(
