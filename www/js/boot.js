@@ -1,12 +1,26 @@
-// Starts the playground's model worker as early as the page allows: an async module of its own
-// (engine.js and nothing else), so the worker loads its wasm build and downloads the model while
-// the page's larger module graph (playground.js and its widgets) is still loading.
-// playground.js takes the engine from `globalThis.glassgptBoot`, or starts one itself when this
-// did not run.
-import { Engine } from './engine.js';
-
-const backend = new URLSearchParams(location.hash.slice(1)).get('backend');
-globalThis.glassgptBoot = Engine.start({
-  gpu: ['auto', 'webgpu', 'cpu'].includes(backend) ? backend : 'auto',
-  prefetch: new URL('models/shakespeare.safetensors', location.href).href,
-});
+// Starts the playground's model worker before anything else on the page runs. A classic script,
+// first in <head> and importing nothing, so the worker loads its wasm build and downloads the
+// model while the page's stylesheets and modules load and its first layout runs (which takes the
+// main thread for 100-200 ms on a slow machine: a module here waited for it). playground.js takes
+// the worker over with `Engine.adopt(globalThis.glassgptBoot)`; the message below is engine.js's
+// protocol ({ id, method, args }), and what the worker sends until then is queued.
+(() => {
+  try {
+    const backend = new URLSearchParams(location.hash.slice(1)).get('backend');
+    const worker = new Worker(new URL('worker.js', document.currentScript.src), { type: 'module' });
+    const boot = { worker, id: 1, queue: [], error: null };
+    worker.onmessage = (e) => boot.queue.push(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      boot.error ??= e;
+    };
+    worker.postMessage({ id: boot.id, method: 'init', args: {
+      gpu: ['auto', 'webgpu', 'cpu'].includes(backend) ? backend : 'auto',
+      prefetch: new URL('models/shakespeare.safetensors', location.href).href,
+    } });
+    globalThis.glassgptBoot = boot;
+  } catch {
+    // No worker from here (an old browser, a file:// page): playground.js starts the engine itself
+    // and reports what goes wrong.
+  }
+})();

@@ -10,19 +10,31 @@ export class Engine {
     return engine;
   }
 
-  /** `workerUrl`: the worker script (default: worker.js beside this file). */
-  constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
-    this.worker = startWorker(new URL(workerUrl, import.meta.url));
+  /**
+   * Takes over the worker js/boot.js started before the page's modules loaded (`boot`: { worker,
+   * id, queue, error }): its `init` call (message `id`) becomes this engine's, and what the worker
+   * sent meanwhile (`queue`), or the error it stopped with, is delivered now. Resolves as `start`.
+   */
+  static async adopt(boot) {
+    const engine = new Engine(undefined, boot.worker);
+    engine.nextId = boot.id + 1;
+    const init = new Promise((resolve, reject) => engine.pending.set(boot.id, { resolve, reject }));
+    for (const msg of boot.queue.splice(0)) engine.#receive(msg);
+    if (boot.error) engine.#fail(boot.error);
+    engine.info = await init;
+    return engine;
+  }
+
+  /** `workerUrl`: the worker script (default: worker.js beside this file); `worker`: one already started. */
+  constructor(workerUrl = new URL('./worker.js', import.meta.url), worker = startWorker(new URL(workerUrl, import.meta.url))) {
+    this.worker = worker;
     this.pending = new Map();
     this.listeners = new Map();
     this.nextId = 1;
     this.worker.onmessage = (e) => this.#receive(e.data);
     this.worker.onerror = (e) => {
       e.preventDefault();
-      const err = new Error(`the model worker failed: ${e.message || 'could not start (is this page served over http?)'}`);
-      for (const { reject } of this.pending.values()) reject(err);
-      this.pending.clear();
-      this.#emit('error', { message: err.message });
+      this.#fail(e);
     };
   }
 
@@ -56,6 +68,14 @@ export class Engine {
     this.pending.delete(msg.id);
     if (msg.error !== undefined) p.reject(new Error(msg.error));
     else p.resolve(msg.result);
+  }
+
+  /** The worker stopped (an error event): every pending call fails, and 'error' listeners hear why. */
+  #fail(e) {
+    const err = new Error(`the model worker failed: ${e.message || 'could not start (is this page served over http?)'}`);
+    for (const { reject } of this.pending.values()) reject(err);
+    this.pending.clear();
+    this.#emit('error', { message: err.message });
   }
 
   #emit(type, data) {

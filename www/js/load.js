@@ -52,6 +52,22 @@ export function relaxedAvailable() {
 }
 
 /**
+ * Imports build `dir`'s JS glue and instantiates its wasm, calling `imported()` in between. The
+ * wasm download starts at once, beside the glue's (which imports a module of its own in the
+ * threaded build): waiting for the glue before asking for the wasm, as its default init does,
+ * put two round trips and a module evaluation before the download.
+ */
+async function startBuild(dir, imported) {
+  const base = new URL(`../${dir}/`, import.meta.url);
+  const response = fetch(new URL('glassgpt_bg.wasm', base));
+  response.catch(() => {}); // the init below reports a failed download
+  const wasm = await import(new URL('glassgpt.js', base).href);
+  imported();
+  await wasm.default({ module_or_path: response });
+  return wasm;
+}
+
+/**
  * Imports and instantiates a build. `prefer` is 'auto', 'threads' or 'simd128'; `relaxed` is
  * 'auto' (relaxed SIMD where the engine has it) or 'off'.
  * Returns { wasm, build, threads, relaxed, note, timings, startPool } where note says why threads
@@ -76,9 +92,7 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
   const timings = () => ({ import: t[1] - t[0], instantiate: t[2] - t[1], pool: (t[4] ?? t[3] ?? 0) - (t[3] ?? 0) });
   if (useThreads) {
     try {
-      const wasm = await import(new URL(`../pkg-threads${suffix}/glassgpt.js`, import.meta.url).href);
-      lap();
-      await wasm.default();
+      const wasm = await startBuild(`pkg-threads${suffix}`, lap);
       lap();
       const n = Math.max(1, Math.min(want ?? navigator.hardwareConcurrency ?? 2, 16));
       const core = { wasm, build: 'threads', threads: n, relaxed, note, timings: timings() };
@@ -98,9 +112,7 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
       t[0] = performance.now();
     }
   }
-  const wasm = await import(new URL(`../pkg${suffix}/glassgpt.js`, import.meta.url).href);
-  lap();
-  await wasm.default();
+  const wasm = await startBuild(`pkg${suffix}`, lap);
   lap();
   return { wasm, build: 'simd128', threads: 1, relaxed, note, timings: timings(), startPool: () => Promise.resolve() };
 }

@@ -523,10 +523,11 @@ if (!state.stretch) {
 globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { return engine; } };
 
 try {
-  // js/boot.js started it with the same choice (the hash's backend) while this module loaded.
-  engine = await (globalThis.glassgptBoot ?? Engine.start({ gpu: state.backend, prefetch: MODEL_URL }));
+  // js/boot.js started the worker with the same choice (the hash's backend) before this module loaded.
+  engine = await (globalThis.glassgptBoot ? Engine.adopt(globalThis.glassgptBoot) : Engine.start({ gpu: state.backend, prefetch: MODEL_URL }));
   performance.mark('glassgpt:engine'); // the worker and its wasm build are up
-  await coreFacts();
+  const facts = coreFacts(); // its matmul check runs in the worker while the model loads, not before
+  facts.catch(() => {}); // awaited below
   engine.on('error', ({ message }) => showMessage(message));
   engine.on('backend', (b) => {
     showBackend(b);
@@ -547,6 +548,7 @@ try {
     el.status.textContent = `The Shakespeare model could not be loaded (${e.message}). You can load your own checkpoint below.`;
     document.body.dataset.model = 'error';
   }
+  await facts;
 } catch (e) {
   setBackend('no core', 'error');
   showMessage(e.message);

@@ -48,6 +48,11 @@ async function registerServiceWorker() {
   try { coi = coi || (q !== '0' && localStorage.getItem('glassgpt.coi') === '1'); } catch { /* as above */ }
   const controlledByCoi = navigator.serviceWorker.controller?.scriptURL.includes('coi=1') ?? false;
   const url = new URL(`../sw.js${coi ? '?coi=1' : ''}`, import.meta.url);
+  // A first visit's install downloads every build and the model again (~6 MB) to cache them; on
+  // a 2-core machine that work took CPU from the page's own start (the model worker, the first
+  // frames). So it waits until the page has loaded and had two seconds more. A switch of the
+  // isolation mode, or an update check under a worker already installed, goes at once.
+  if (!coi && !controlledByCoi && !navigator.serviceWorker.controller) await afterStart(2000);
   try {
     if (!coi && controlledByCoi && sessionStorage.getItem('glassgpt.coiReload') !== 'off') {
       sessionStorage.setItem('glassgpt.coiReload', 'off');
@@ -84,6 +89,12 @@ async function registerServiceWorker() {
   } catch (e) {
     console.warn(`glassgpt: no offline copy (${e.message})`);
   }
+}
+
+/** Resolves `ms` after the page's load event. */
+function afterStart(ms) {
+  const loaded = document.readyState === 'complete' ? Promise.resolve() : new Promise((resolve) => addEventListener('load', resolve, { once: true }));
+  return loaded.then(() => new Promise((resolve) => setTimeout(resolve, ms)));
 }
 
 /** Shows which build/backend runs, e.g. "threads · 2 workers". */
