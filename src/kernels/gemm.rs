@@ -319,18 +319,32 @@ pub(crate) fn matvec_cols(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32
     let fits = x.len() >= k && j0 + cols <= n && w.len() == n * k && packed.is_none_or(|p| p.len() == w.len()) && bias.is_none_or(|b| b.len() == n);
     assert!(fits, "matvec: columns {j0}..{} of W ({n}, {k}) from x ({}), W {}, packed {:?} and bias {:?} floats", j0 + cols, x.len(), w.len(), packed.map(<[f32]>::len), bias.map(<[f32]>::len));
     let main = n / 4 * 4;
-    // The block of four rows last computed, and its four dot products.
+    // From the packed matrix, the whole blocks inside the range in one call, straight into out.
+    let (first, last) = (j0.div_ceil(4) * 4, (j0 + cols).min(main) / 4 * 4);
+    let bulk = match packed {
+        Some(wp) if first < last => {
+            // SAFETY: blocks first .. last ≤ main of the packed matrix (4k floats each from
+            // block · k) are inside it (checked), and out's columns first - j0 .. last - j0 too.
+            unsafe { (uk.dot4_packed)(k, x.as_ptr(), wp.as_ptr().add(first * k), (last - first) / 4, out.as_mut_ptr().add(first - j0)) };
+            first..last
+        }
+        _ => 0..0,
+    };
+    // The other columns one by one, reusing the block of four rows last computed.
     let (mut have, mut d) = (usize::MAX, [0.0f32; 4]);
     for (o, j) in out.iter_mut().zip(j0..) {
+        if bulk.contains(&j) {
+            continue;
+        }
         *o = if j < main {
             let block = j / 4 * 4;
             if block != have {
                 // SAFETY: rows block .. block + 4 ≤ n of w (k floats each), and the same block
                 // of the packed matrix (4k floats from block · k), are inside them (checked).
-                d = unsafe {
+                unsafe {
                     match packed {
-                        Some(wp) => (uk.dot4_packed)(k, x.as_ptr(), wp.as_ptr().add(block * k)),
-                        None => (uk.dot4)(k, x.as_ptr(), w.as_ptr().add(block * k), k),
+                        Some(wp) => (uk.dot4_packed)(k, x.as_ptr(), wp.as_ptr().add(block * k), 1, d.as_mut_ptr()),
+                        None => d = (uk.dot4)(k, x.as_ptr(), w.as_ptr().add(block * k), k),
                     }
                 };
                 have = block;

@@ -53,14 +53,17 @@ pub(crate) struct MicroKernel {
     /// # Safety
     /// `x` must hold `k` floats and `w` must be readable at `r * ldw + p` for `r < 4`, `p < k`.
     pub dot4: unsafe fn(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4],
-    /// [`MicroKernel::dot4`] of four rows laid out by [`gemm::pack_matvec`] with this flavour's
-    /// [`MicroKernel::matvec_step`] (`wp` at the block's start): the same arithmetic, bit for
-    /// bit, reading one sequential stream instead of four rows (1.3-1.4× in Chromium, where
-    /// each row's address is another add; ~1.5× natively).
+    /// [`MicroKernel::dot4`] of `blocks` consecutive blocks of four rows laid out by
+    /// [`gemm::pack_matvec`] with this flavour's [`MicroKernel::matvec_step`] (`wp` at the first
+    /// block's start), block b's four results to `out[4b .. 4b + 4]`: the same arithmetic, bit
+    /// for bit, reading one sequential stream instead of four rows (1.3-1.4× in Chromium, where
+    /// each row's address is another add; ~1.5× natively), and one call for a run of blocks
+    /// (a call per block, through a pointer and returning an array through the stack, was
+    /// ~13% of a wasm token).
     ///
     /// # Safety
-    /// `x` must hold `k` floats and `wp` `4 * k`.
-    pub dot4_packed: unsafe fn(k: usize, x: *const f32, wp: *const f32) -> [f32; 4],
+    /// `x` must hold `k` floats, `wp` `4 * k * blocks` and `out` `4 * blocks`.
+    pub dot4_packed: unsafe fn(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32),
     /// Floats of one row [`MicroKernel::dot4`] reads per step: two registers.
     pub matvec_step: usize,
     /// `out[j] = Σ_p x[p] · b[p · ldb + j]` for `j < n`, `p < k`: one row of `tile`'s product
@@ -268,13 +271,20 @@ unsafe fn dot4<V: Lanes>(k: usize, x: *const f32, w: *const f32, ldw: usize) -> 
 /// # Safety
 /// As [`MicroKernel::dot4_packed`], and the target must support `V`'s instructions.
 #[inline(always)]
-unsafe fn dot4_packed<V: Lanes>(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
+unsafe fn dot4_packed<V: Lanes>(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32) {
     let step = 2 * V::N;
     let k_main = k / step * step;
     let tail_len = k - k_main;
-    // SAFETY: forwarded contract: the four rows' chunks of each step side by side, then the
-    // four rows' tails (see gemm::pack_matvec), all inside the block's 4k floats.
-    unsafe { dot4_by::<V>(k, x, |r, p| wp.add(4 * p + r * step), |r, q| wp.add(4 * k_main + r * tail_len + (q - k_main))) }
+    for b in 0..blocks {
+        // SAFETY: forwarded contract: block b is the 4k floats from wp + 4kb, the four rows'
+        // chunks of each step side by side, then the four rows' tails (see gemm::pack_matvec);
+        // out holds its four results at 4b.
+        unsafe {
+            let wb = wp.add(4 * k * b);
+            let d = dot4_by::<V>(k, x, |r, p| wb.add(4 * p + r * step), |r, q| wb.add(4 * k_main + r * tail_len + (q - k_main)));
+            out.add(4 * b).cast::<[f32; 4]>().write_unaligned(d);
+        }
+    }
 }
 
 /// [`MicroKernel::row`]: the columns in blocks of four registers (independent chains enough
@@ -405,9 +415,9 @@ mod wasm {
         unsafe { super::dot4::<F32x4>(k, x, w, ldw) }
     }
     #[inline(never)]
-    unsafe fn dot4_packed_x4(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
+    unsafe fn dot4_packed_x4(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32) {
         // SAFETY: forwarded contract.
-        unsafe { super::dot4_packed::<F32x4>(k, x, wp) }
+        unsafe { super::dot4_packed::<F32x4>(k, x, wp, blocks, out) }
     }
     #[inline(never)]
     unsafe fn row_x4(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
@@ -559,8 +569,8 @@ mod x86 {
     unsafe fn dot4_sse2(k: usize, x: *const f32, w: *const f32, ldw: usize) -> [f32; 4] {
         unsafe { super::dot4::<Sse>(k, x, w, ldw) }
     }
-    unsafe fn dot4_packed_sse2(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
-        unsafe { super::dot4_packed::<Sse>(k, x, wp) }
+    unsafe fn dot4_packed_sse2(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32) {
+        unsafe { super::dot4_packed::<Sse>(k, x, wp, blocks, out) }
     }
     unsafe fn row_sse2(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
         unsafe { super::row::<Sse>(k, x, b, ldb, out, n) }
@@ -574,8 +584,8 @@ mod x86 {
         unsafe { super::dot4::<Avx2>(k, x, w, ldw) }
     }
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn dot4_packed_avx2(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
-        unsafe { super::dot4_packed::<Avx2>(k, x, wp) }
+    unsafe fn dot4_packed_avx2(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32) {
+        unsafe { super::dot4_packed::<Avx2>(k, x, wp, blocks, out) }
     }
     #[target_feature(enable = "avx2,fma")]
     unsafe fn row_avx2(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
@@ -590,8 +600,8 @@ mod x86 {
         unsafe { super::dot4::<Avx512>(k, x, w, ldw) }
     }
     #[target_feature(enable = "avx512f")]
-    unsafe fn dot4_packed_avx512(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
-        unsafe { super::dot4_packed::<Avx512>(k, x, wp) }
+    unsafe fn dot4_packed_avx512(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32) {
+        unsafe { super::dot4_packed::<Avx512>(k, x, wp, blocks, out) }
     }
     #[target_feature(enable = "avx512f")]
     unsafe fn row_avx512(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
@@ -661,9 +671,9 @@ mod portable {
         // SAFETY: forwarded contract.
         unsafe { super::dot4::<X4>(k, x, w, ldw) }
     }
-    unsafe fn dot4_packed_x4(k: usize, x: *const f32, wp: *const f32) -> [f32; 4] {
+    unsafe fn dot4_packed_x4(k: usize, x: *const f32, wp: *const f32, blocks: usize, out: *mut f32) {
         // SAFETY: forwarded contract.
-        unsafe { super::dot4_packed::<X4>(k, x, wp) }
+        unsafe { super::dot4_packed::<X4>(k, x, wp, blocks, out) }
     }
     unsafe fn row_x4(k: usize, x: *const f32, b: *const f32, ldb: usize, out: *mut f32, n: usize) {
         // SAFETY: forwarded contract.
