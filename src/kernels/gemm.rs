@@ -321,22 +321,19 @@ pub(crate) fn matvec_cols(uk: &MicroKernel, out: &mut [f32], x: &[f32], w: &[f32
     let main = n / 4 * 4;
     // From the packed matrix, the whole blocks inside the range in one call, straight into out.
     let (first, last) = (j0.div_ceil(4) * 4, (j0 + cols).min(main) / 4 * 4);
-    let bulk = match packed {
+    let (b0, b1) = match packed {
         Some(wp) if first < last => {
             // SAFETY: blocks first .. last ≤ main of the packed matrix (4k floats each from
             // block · k) are inside it (checked), and out's columns first - j0 .. last - j0 too.
             unsafe { (uk.dot4_packed)(k, x.as_ptr(), wp.as_ptr().add(first * k), (last - first) / 4, out.as_mut_ptr().add(first - j0)) };
-            first..last
+            (first, last)
         }
-        _ => 0..0,
+        _ => (j0, j0),
     };
     // The other columns one by one, reusing the block of four rows last computed.
     let (mut have, mut d) = (usize::MAX, [0.0f32; 4]);
-    for (o, j) in out.iter_mut().zip(j0..) {
-        if bulk.contains(&j) {
-            continue;
-        }
-        *o = if j < main {
+    for j in (j0..b0).chain(b1..j0 + cols) {
+        out[j - j0] = if j < main {
             let block = j / 4 * 4;
             if block != have {
                 // SAFETY: rows block .. block + 4 ≤ n of w (k floats each), and the same block
