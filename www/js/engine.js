@@ -12,15 +12,18 @@ export class Engine {
 
   /**
    * Takes over the worker js/boot.js started before the page's modules loaded (`boot`: { worker,
-   * id, queue, error }): its `init` call (message `id`) becomes this engine's, and what the worker
-   * sent meanwhile (`queue`), or the error it stopped with, is delivered now. Resolves as `start`.
+   * id, queue }): its `init` call (message `id`) becomes this engine's, and what the worker sent
+   * meanwhile (`queue`: { data } messages and { error } events, in order) is delivered now.
+   * Resolves as `start`.
    */
   static async adopt(boot) {
     const engine = new Engine(undefined, boot.worker);
     engine.nextId = boot.id + 1;
     const init = new Promise((resolve, reject) => engine.pending.set(boot.id, { resolve, reject }));
-    for (const msg of boot.queue.splice(0)) engine.#receive(msg);
-    if (boot.error) engine.#fail(boot.error);
+    for (const m of boot.queue.splice(0)) {
+      if ('error' in m) engine.#fail(m.error);
+      else engine.#receive(m.data);
+    }
     engine.info = await init;
     return engine;
   }

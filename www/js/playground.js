@@ -524,10 +524,14 @@ globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { 
 
 try {
   // js/boot.js started the worker with the same choice (the hash's backend) before this module loaded.
-  engine = await (globalThis.glassgptBoot ? Engine.adopt(globalThis.glassgptBoot) : Engine.start({ gpu: state.backend, prefetch: MODEL_URL }));
+  engine = await (globalThis.glassgptBootWorker ? Engine.adopt(globalThis.glassgptBootWorker) : Engine.start({ gpu: state.backend, prefetch: MODEL_URL }));
   performance.mark('glassgpt:engine'); // the worker and its wasm build are up
-  const facts = coreFacts(); // its matmul check runs in the worker while the model loads, not before
-  facts.catch(() => {}); // awaited below
+  // Its matmul self-check runs in the worker while the model loads, not before; if it cannot
+  // run, the page says so and keeps the model.
+  const facts = coreFacts().catch((e) => {
+    fact('mm-verdict', 'could not run', 'fail');
+    showMessage(`The core's matmul self-check could not run: ${e.message}`);
+  });
   engine.on('error', ({ message }) => showMessage(message));
   engine.on('backend', (b) => {
     showBackend(b);
