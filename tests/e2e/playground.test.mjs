@@ -230,6 +230,29 @@ test('a corrupt checkpoint is refused with a message and the model keeps generat
   assert.deepEqual(problems, []);
 });
 
+test('a model worker that cannot start: the page says why, with no trace, and stays usable', async () => {
+  // js/boot.js starts the worker before the page's modules load and Engine.adopt takes it over:
+  // the worker's failure (its script answers 404 here) must reach the page as a message.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push(`console error: ${m.text()}`);
+  });
+  await page.route('**/js/worker.js', (r) => r.fulfill({ status: 404, contentType: 'text/plain', body: 'not here' }));
+  await page.goto(SITE);
+  await page.waitForFunction(() => document.getElementById('model-card')?.dataset.state === 'error', null, { timeout: 30000 });
+  assert.equal(await page.textContent('#model-status'), 'The model cannot run without the core.');
+  const banner = await page.textContent('#banner');
+  assert.match(banner, /the model worker failed: could not start/);
+  assert.doesNotMatch(banner, /TypeError|undefined|panicked|at \w+ \(/);
+  assert.equal(await page.isDisabled('#generate-btn'), true, 'nothing to generate with');
+  await page.click('a.own-link'); // the page still responds
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
 test('a full redraw of every attention map at the longest context (measured, not asserted)', async () => {
   const { page, context, problems } = await openPlayground(SITE);
   const T = await blockSize(page);
