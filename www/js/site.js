@@ -52,7 +52,7 @@ async function registerServiceWorker() {
   // a 2-core machine that work took CPU from the page's own start (the model worker, the first
   // frames). So it waits until the page has loaded and had two seconds more. A switch of the
   // isolation mode, or an update check under a worker already installed, goes at once.
-  if (!coi && !controlledByCoi && !navigator.serviceWorker.controller) await afterStart(2000);
+  if (!coi && !navigator.serviceWorker.controller) await afterStart(2000);
   try {
     if (!coi && controlledByCoi && sessionStorage.getItem('glassgpt.coiReload') !== 'off') {
       sessionStorage.setItem('glassgpt.coiReload', 'off');
