@@ -122,7 +122,9 @@ pub fn bench_matmul(
             for _ in 0..calls {
                 call();
             }
-            if clock() - t0 >= config.min_sample_s || calls >= 1 << 30 {
+            // A NaN minimum (JavaScript's `undefined` arrives as one) ends the calibration at
+            // once instead of doubling the calls for ever.
+            if clock() - t0 >= config.min_sample_s || config.min_sample_s.is_nan() || calls >= 1 << 30 {
                 break;
             }
             calls *= 2;
@@ -189,5 +191,19 @@ mod tests {
         assert_eq!(s.calls_per_sample, 1);
         assert!((s.median_s - 1e-3).abs() < 1e-12 && (s.min_s - 1e-3).abs() < 1e-12);
         assert!((s.gflops() - 48.0 / 1e-3 / 1e9).abs() < 1e-9);
+    }
+
+    /// A minimum that is not a number is no minimum: one call per sample. (Without its own
+    /// check, NaN kept the calibration doubling the calls up to 2^30 of them: a hung page.)
+    #[test]
+    fn a_nan_minimum_sample_does_not_hang_the_calibration() {
+        let mut t = 0.0;
+        let mut clock = || {
+            t += 1e-3;
+            t
+        };
+        let cfg = BenchConfig { samples: 3, min_sample_s: f64::NAN };
+        let s = bench_matmul(&super::super::scalar::Scalar, Op::Forward, 1, 1, 1, cfg, &mut clock);
+        assert_eq!(s.calls_per_sample, 1);
     }
 }

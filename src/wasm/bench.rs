@@ -79,6 +79,9 @@ pub fn bench_matmul_js(
             return Err(JsError::new(&format!("{field}: {v} must be from 1 to 4096")));
         }
     }
+    if !min_sample_ms.is_finite() {
+        return Err(JsError::new(&format!("minSampleMs: {min_sample_ms} must be a number of milliseconds (0 to 10000)")));
+    }
     let cfg = BenchConfig { samples: samples.clamp(1, 1000), min_sample_s: (min_sample_ms / 1000.0).clamp(0.0, 10.0) };
     let s = bench_matmul(kernels, op_kind, m, k, n, cfg, &mut now_s);
     to_js(&MatmulResult {
