@@ -33,6 +33,8 @@ if (want('peer')) report.runs.peer = await run(`${SITE_NOCOI}peer/peer.html`);
 // The target's ratio, with both kernels alternated in one page (see pair.html).
 if (want('pair')) report.runs.pair = await run(`${SITE_NOCOI}peer/pair.html?build=pkg`);
 if (want('pair-relaxed')) report.runs['pair-relaxed'] = await run(`${SITE_NOCOI}peer/pair.html?build=pkg-relaxed`);
+// What the machine gives two independent single-thread programs at once (the two-thread bound).
+if (want('par')) report.runs.par = await run(`${SITE}peer/par.html?build=pkg-relaxed`);
 // Each build: plain simd128 and, where Chromium has relaxed SIMD, the fused-multiply-add flavour.
 if (want('simd128')) report.runs.simd128 = await run(`${SITE_NOCOI}bench.html#auto=1&relaxed=0`);
 if (want('relaxed')) report.runs.relaxed = await run(`${SITE_NOCOI}bench.html#auto=1`);

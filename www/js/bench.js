@@ -71,6 +71,7 @@ async function run() {
         td.title = `median ${r.median_ms.toFixed(3)} ms; ${fmt(r.gflops_worst)}–${fmt(r.gflops_best)} GFLOPS`;
       }
     }
+    if (backends.cpu.includes('threads')) result.scaling = await scaling();
     const mbody = $('model-table').tBodies[0];
     mbody.replaceChildren();
     for (const backend of backends.cpu.filter((b) => b !== 'scalar')) {
@@ -97,4 +98,39 @@ async function run() {
   $('run').disabled = false;
   window.benchResult = result;
   document.body.dataset.benchDone = 'true';
+}
+
+/**
+ * Two threads against one, measured so that the machine's drift from minute to minute cancels:
+ * for each size, rounds that time the single-thread kernel and the threaded one back to back
+ * (in turn first), and the ratio of each round's two GFLOPS. Returns every round's figures and
+ * the median ratio per size; fills the scaling table.
+ */
+async function scaling(sizes = [256, 512, 1024], rounds = 7) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const gflops = async (backend, n) => (await engine.call('bench', { kind: 'matmul', backend, op: 'forward', m: n, k: n, n, samples: 5, minSampleMs: 40 })).gflops;
+  const body = $('scaling-table').tBodies[0];
+  body.replaceChildren();
+  $('scaling-h').textContent = `${backends.threads} threads ÷ one`;
+  $('scaling').hidden = false;
+  const out = [];
+  for (const n of sizes) {
+    const row = { n, one: [], two: [], ratio: [] };
+    for (let r = 0; r < rounds; r++) {
+      $('status').textContent = `${backends.threads} threads ÷ one at n = ${n}, round ${r + 1} of ${rounds}…`;
+      const [first, second] = r % 2 ? ['threads', 'simd128'] : ['simd128', 'threads'];
+      const a = await gflops(first, n);
+      const b = await gflops(second, n);
+      const [one, two] = r % 2 ? [b, a] : [a, b];
+      row.one.push(one);
+      row.two.push(two);
+      row.ratio.push(two / one);
+    }
+    row.ratio_median = median(row.ratio);
+    out.push(row);
+    const tr = body.insertRow();
+    tr.innerHTML = `<td>n = ${n}</td><td>${fmt(median(row.one))}</td><td>${fmt(median(row.two))}</td>
+      <td><strong>${row.ratio_median.toFixed(2)}×</strong></td><td>${fmt(Math.min(...row.ratio), 2)} – ${fmt(Math.max(...row.ratio), 2)}</td>`;
+  }
+  return out;
 }
