@@ -6,7 +6,13 @@ import fs from 'node:fs';
 
 const SITE = process.env.GLASSGPT_URL ?? 'http://127.0.0.1:8080/';
 const SITE_NOCOI = process.env.GLASSGPT_URL_NOCOI ?? SITE;
+const NAMES = ['peer', 'pair', 'pair-relaxed', 'par', 'simd128', 'relaxed', 'threads', 'threads-relaxed'];
 const only = process.argv.slice(2);
+const unknown = only.filter((n) => !NAMES.includes(n));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${NAMES.join(', ')}`);
+  process.exit(2);
+}
 const want = (name) => only.length === 0 || only.includes(name);
 
 const browser = await chromium.launch({
