@@ -122,9 +122,9 @@ pub fn bench_matmul(
             for _ in 0..calls {
                 call();
             }
-            // A NaN minimum (JavaScript's `undefined` arrives as one) ends the calibration at
-            // once instead of doubling the calls for ever.
-            if clock() - t0 >= config.min_sample_s || config.min_sample_s.is_nan() || calls >= 1 << 30 {
+            // A minimum that is not a finite number (NaN, from any caller) ends the calibration
+            // at once instead of doubling the calls for ever.
+            if clock() - t0 >= config.min_sample_s || !config.min_sample_s.is_finite() || calls >= 1 << 30 {
                 break;
             }
             calls *= 2;
@@ -193,17 +193,22 @@ mod tests {
         assert!((s.gflops() - 48.0 / 1e-3 / 1e9).abs() < 1e-9);
     }
 
-    /// A minimum that is not a number is no minimum: one call per sample. (Without its own
-    /// check, NaN kept the calibration doubling the calls up to 2^30 of them: a hung page.)
+    /// A minimum that is not a finite number is no minimum: one call per sample. (Without its
+    /// own check, NaN kept the calibration doubling the calls up to 2^30 of them: a hung page.)
+    /// The clock counts its readings and stops the test at once if the calibration goes on.
     #[test]
     fn a_nan_minimum_sample_does_not_hang_the_calibration() {
-        let mut t = 0.0;
-        let mut clock = || {
-            t += 1e-3;
-            t
-        };
-        let cfg = BenchConfig { samples: 3, min_sample_s: f64::NAN };
-        let s = bench_matmul(&super::super::scalar::Scalar, Op::Forward, 1, 1, 1, cfg, &mut clock);
-        assert_eq!(s.calls_per_sample, 1);
+        for min_sample_s in [f64::NAN, f64::INFINITY] {
+            let (mut t, mut reads) = (0.0, 0);
+            let mut clock = || {
+                reads += 1;
+                assert!(reads < 50, "min_sample_s = {min_sample_s}: the calibration did not stop");
+                t += 1e-3;
+                t
+            };
+            let cfg = BenchConfig { samples: 3, min_sample_s };
+            let s = bench_matmul(&super::super::scalar::Scalar, Op::Forward, 1, 1, 1, cfg, &mut clock);
+            assert_eq!(s.calls_per_sample, 1);
+        }
     }
 }

@@ -80,7 +80,7 @@ pub fn bench_matmul_js(
         }
     }
     if !min_sample_ms.is_finite() {
-        return Err(JsError::new(&format!("minSampleMs: {min_sample_ms} must be a number of milliseconds (0 to 10000)")));
+        return Err(JsError::new(&format!("minSampleMs: {min_sample_ms} must be a finite number of milliseconds (clamped to 0-10000)")));
     }
     let cfg = BenchConfig { samples: samples.clamp(1, 1000), min_sample_s: (min_sample_ms / 1000.0).clamp(0.0, 10.0) };
     let s = bench_matmul(kernels, op_kind, m, k, n, cfg, &mut now_s);

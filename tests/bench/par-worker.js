@@ -1,5 +1,7 @@
-// One glassgpt build in a worker, for par.html: answers { n, backend } with that backend's matmul
-// GFLOPS. A threaded build (?build=pkg-threads…) starts its pool of ?threads= workers first.
+// One glassgpt build in a worker, for par.html: answers { n, backend, samples } by running that many
+// (n × n) · (n × n)ᵀ products (and the bench's warm-up and calibration call: samples + 2 in all)
+// on that backend, then { done: true }. par.html times it from outside. A threaded build
+// (?build=pkg-threads…) starts its pool of ?threads= workers first.
 const q = new URL(location.href).searchParams;
 const build = q.get('build') ?? 'pkg';
 try {
@@ -9,9 +11,10 @@ try {
     await gg.initThreadPool(Number(q.get('threads') ?? 2));
     gg.poolStarted();
   }
-  onmessage = ({ data: { n, backend } }) => {
+  onmessage = ({ data: { n, backend, samples } }) => {
     try {
-      postMessage({ gflops: gg.benchMatmul(backend, 'forward', n, n, n, 5, 40).gflops });
+      gg.benchMatmul(backend, 'forward', n, n, n, samples, 0); // min 0 ms: one product per sample
+      postMessage({ done: true });
     } catch (e) {
       postMessage({ error: String(e.message ?? e) });
     }

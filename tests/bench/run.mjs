@@ -6,6 +6,7 @@ import fs from 'node:fs';
 
 const SITE = process.env.GLASSGPT_URL ?? 'http://127.0.0.1:8080/';
 const SITE_NOCOI = process.env.GLASSGPT_URL_NOCOI ?? SITE;
+// The same list as xtask/src/main.rs's BENCHES (checked there before the build).
 const NAMES = ['peer', 'pair', 'pair-relaxed', 'par', 'simd128', 'relaxed', 'threads', 'threads-relaxed'];
 const only = process.argv.slice(2);
 const unknown = only.filter((n) => !NAMES.includes(n));

@@ -42,3 +42,41 @@ for (const [name, url, cpu] of [['threaded', SITE, ['scalar', 'simd128', 'thread
     await context.close();
   });
 }
+
+// The page's own run, every step of it on small sizes (`#quick=1`): each table fills, every figure
+// is a positive number, and the threaded build's "threads ÷ one" rounds give each size a ratio
+// that is the median of its rounds' ratios (the single-thread build has no such section).
+for (const [name, url, cpu] of [['threaded', SITE, ['scalar', 'simd128', 'threads']], ['single-thread', SITE_NOCOI, ['scalar', 'simd128']]]) {
+  test(`bench page, ${name} build: a whole run (#auto=1&quick=1) fills every table`, async () => {
+    const { page, context, problems } = await open(browser, `${url}bench.html#auto=1&quick=1`);
+    await page.waitForFunction(() => document.body.dataset.benchDone === 'true', null, { timeout: 180000 });
+    const r = await page.evaluate(() => window.benchResult);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(await page.textContent('#status'), 'done');
+    // 2 square sizes, 5 layer shapes forward and 1 backward, on every CPU backend; WebGPU adds its
+    // 7 forward rows where the page found an adapter.
+    const gpu = r.webgpu ? 7 : 0;
+    assert.equal(r.matmul.length, 8 * cpu.length + gpu, JSON.stringify(r.matmul.map((m) => [m.label, m.backend])));
+    for (const m of r.matmul) assert.ok(Number.isFinite(m.gflops) && m.gflops > 0, JSON.stringify(m));
+    const fast = cpu.filter((b) => b !== 'scalar');
+    assert.deepEqual(r.model.map((m) => `${m.kind} ${m.backend}`), fast.flatMap((b) => ['train', 'forward', 'generate'].map((k) => `${k} ${b}`)));
+    for (const m of r.model) assert.ok(m.median_ms > 0 && m.tokens_per_s > 0, JSON.stringify(m));
+    assert.equal(await page.locator('#model-table tbody tr').count(), r.model.length);
+    if (cpu.includes('threads')) {
+      assert.deepEqual(r.scaling.map((s) => s.n), [64, 128]);
+      for (const s of r.scaling) {
+        assert.equal(s.ratio.length, 3);
+        s.ratio.forEach((x, i) => assert.ok(Math.abs(x - s.threads[i] / s.one[i]) < 1e-12 && x > 0, JSON.stringify(s)));
+        assert.equal(s.ratio_median, [...s.ratio].sort((a, b) => a - b)[1]);
+      }
+      assert.ok(await page.isVisible('#scaling'));
+      assert.equal(await page.locator('#scaling-table tbody tr').count(), 2);
+      assert.match(await page.textContent('#scaling-h'), /^\d+ threads ÷ one$/);
+    } else {
+      assert.equal(r.scaling, undefined);
+      assert.ok(await page.isHidden('#scaling'));
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}

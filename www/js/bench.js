@@ -1,13 +1,16 @@
 // The bench page: asks the worker for every measurement in turn and fills the tables. With
 // `#auto=1` it runs at once and leaves the results in `window.benchResult` (for
-// tests/bench/run.mjs, which drives it in headless Chromium).
+// tests/bench/run.mjs, which drives it in headless Chromium). `#quick=1` runs the same steps on
+// small sizes with few samples (seconds, not minutes: for the end-to-end test; its figures are
+// not comparable).
 import { renderChrome, setBackend, showMessage } from './site.js';
 import { Engine } from './engine.js';
 
 renderChrome('bench');
 
-const SQUARE = [64, 128, 256, 512, 1024];
-const BT = 16 * 128, C = 128, V = 65;
+const QUICK = /(^#|&)quick=1/.test(location.hash);
+const SQUARE = QUICK ? [64, 128] : [64, 128, 256, 512, 1024];
+const BT = QUICK ? 64 : 16 * 128, C = 128, V = 65;
 const SHAPES = [
   ['attn.c_attn (BT,C)·(3C,C)ᵀ', BT, C, 3 * C],
   ['attn.c_proj (BT,C)·(C,C)ᵀ', BT, C, C],
@@ -65,7 +68,8 @@ async function run() {
           continue;
         }
         $('status').textContent = `${label} ${op} on ${backend}…`;
-        const r = await engine.call('bench', { kind: 'matmul', backend, op, m, k, n, samples: backend === 'webgpu' ? 3 : 9 });
+        const samples = QUICK ? 2 : backend === 'webgpu' ? 3 : 9;
+        const r = await engine.call('bench', { kind: 'matmul', backend, op, m, k, n, samples, minSampleMs: QUICK ? 1 : 20 });
         result.matmul.push({ label, ...r });
         td.textContent = fmt(r.gflops);
         td.title = `median ${r.median_ms.toFixed(3)} ms; ${fmt(r.gflops_worst)}–${fmt(r.gflops_best)} GFLOPS`;
@@ -76,9 +80,9 @@ async function run() {
     mbody.replaceChildren();
     for (const backend of backends.cpu.filter((b) => b !== 'scalar')) {
       for (const [kind, args, unit] of [
-        ['train', { batch: 16, samples: 5 }, 'tok/s'],
-        ['forward', { samples: 20 }, 'tok/s'],
-        ['generate', { tokens: 120, samples: 5 }, 'tok/s'],
+        ['train', { batch: QUICK ? 2 : 16, samples: QUICK ? 1 : 5 }, 'tok/s'],
+        ['forward', { samples: QUICK ? 2 : 20 }, 'tok/s'],
+        ['generate', { tokens: QUICK ? 20 : 120, samples: QUICK ? 1 : 5 }, 'tok/s'],
       ]) {
         $('status').textContent = `${kind} on ${backend}…`;
         const r = await engine.call('bench', { kind, backend, ...args });
@@ -101,35 +105,36 @@ async function run() {
 }
 
 /**
- * Two threads against one, measured so that the machine's drift from minute to minute cancels:
- * for each size, rounds that time the single-thread kernel and the threaded one back to back
- * (in turn first), and the ratio of each round's two GFLOPS. Returns every round's figures and
- * the median ratio per size; fills the scaling table.
+ * The threaded matmul against the single-thread one, measured so that the machine's drift from
+ * minute to minute cancels: for each size, rounds that time the two back to back (each in turn
+ * first), and the ratio of each round's two GFLOPS. Returns every round's figures and the median
+ * ratio per size; fills the scaling table.
  */
-async function scaling(sizes = [256, 512, 1024], rounds = 7) {
+async function scaling(sizes = QUICK ? [64, 128] : [256, 512, 1024], rounds = QUICK ? 3 : 7) {
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const gflops = async (backend, n) => (await engine.call('bench', { kind: 'matmul', backend, op: 'forward', m: n, k: n, n, samples: 5, minSampleMs: 40 })).gflops;
+  const args = QUICK ? { samples: 2, minSampleMs: 1 } : { samples: 5, minSampleMs: 40 };
+  const gflops = async (backend, n) => (await engine.call('bench', { kind: 'matmul', backend, op: 'forward', m: n, k: n, n, ...args })).gflops;
   const body = $('scaling-table').tBodies[0];
   body.replaceChildren();
   $('scaling-h').textContent = `${backends.threads} threads ÷ one`;
   $('scaling').hidden = false;
   const out = [];
   for (const n of sizes) {
-    const row = { n, one: [], two: [], ratio: [] };
+    const row = { n, one: [], threads: [], ratio: [] };
     for (let r = 0; r < rounds; r++) {
       $('status').textContent = `${backends.threads} threads ÷ one at n = ${n}, round ${r + 1} of ${rounds}…`;
       const [first, second] = r % 2 ? ['threads', 'simd128'] : ['simd128', 'threads'];
       const a = await gflops(first, n);
       const b = await gflops(second, n);
-      const [one, two] = r % 2 ? [b, a] : [a, b];
+      const [one, threads] = r % 2 ? [b, a] : [a, b];
       row.one.push(one);
-      row.two.push(two);
-      row.ratio.push(two / one);
+      row.threads.push(threads);
+      row.ratio.push(threads / one);
     }
     row.ratio_median = median(row.ratio);
     out.push(row);
     const tr = body.insertRow();
-    tr.innerHTML = `<td>n = ${n}</td><td>${fmt(median(row.one))}</td><td>${fmt(median(row.two))}</td>
+    tr.innerHTML = `<td>n = ${n}</td><td>${fmt(median(row.one))}</td><td>${fmt(median(row.threads))}</td>
       <td><strong>${row.ratio_median.toFixed(2)}×</strong></td><td>${fmt(Math.min(...row.ratio), 2)} – ${fmt(Math.max(...row.ratio), 2)}</td>`;
   }
   return out;
