@@ -93,7 +93,7 @@ async function run() {
           <td>${r.min_ms.toFixed(2)} – ${r.max_ms.toFixed(2)}</td><td>${Math.round(r.tokens_per_s).toLocaleString('en-US')} ${unit}</td>`;
       }
     }
-    $('status').textContent = 'done';
+    $('status').textContent = QUICK ? 'done (a quick run: small sizes, few samples; the figures are not comparable)' : 'done';
   } catch (e) {
     showMessage(`The benchmark stopped: ${e.message}`);
     $('status').textContent = 'stopped';
