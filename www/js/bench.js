@@ -123,13 +123,11 @@ async function scaling(sizes = QUICK ? [64, 128] : [256, 512, 1024], rounds = QU
     const row = { n, one: [], threads: [], ratio: [] };
     for (let r = 0; r < rounds; r++) {
       $('status').textContent = `${backends.threads} threads ÷ one at n = ${n}, round ${r + 1} of ${rounds}…`;
-      const [first, second] = r % 2 ? ['threads', 'simd128'] : ['simd128', 'threads'];
-      const a = await gflops(first, n);
-      const b = await gflops(second, n);
-      const [one, threads] = r % 2 ? [b, a] : [a, b];
-      row.one.push(one);
-      row.threads.push(threads);
-      row.ratio.push(threads / one);
+      const g = {};
+      for (const backend of r % 2 ? ['threads', 'simd128'] : ['simd128', 'threads']) g[backend] = await gflops(backend, n);
+      row.one.push(g.simd128);
+      row.threads.push(g.threads);
+      row.ratio.push(g.threads / g.simd128);
     }
     row.ratio_median = median(row.ratio);
     out.push(row);

@@ -317,10 +317,10 @@ fn test(root: &Path) -> Result<(), String> {
     }
 }
 
-/// The browser benchmark: serves the site (isolated and not) and runs tests/bench/run.mjs.
 /// The benchmarks `tests/bench/run.mjs` knows (it checks them too): checked here before the build.
 const BENCHES: [&str; 8] = ["peer", "pair", "pair-relaxed", "par", "simd128", "relaxed", "threads", "threads-relaxed"];
 
+/// The browser benchmark: serves the site (isolated and not) and runs tests/bench/run.mjs.
 fn bench(root: &Path, which: &[String]) -> Result<(), String> {
     if let Some(bad) = which.iter().find(|w| !BENCHES.contains(&w.as_str())) {
         return Err(format!("bench: unknown benchmark {bad:?}; choose from {}", BENCHES.join(", ")));
