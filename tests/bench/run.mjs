@@ -1,8 +1,10 @@
 // The browser benchmark: opens glassgpt's bench page (single thread on the non-isolated server,
 // threads on the isolated one; each with and without relaxed SIMD) and the TensorFlow.js WASM peer in the same headless Chromium,
-// and prints one table with the ratio. Run it through `cargo xtask bench`.
+// and prints every figure (JSON, also saved to results.json), then where each target of issue #4
+// stands in this run (summary.mjs). Run it through `cargo xtask bench`.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import { formatTable, header, summarize } from './summary.mjs';
 
 const SITE = process.env.GLASSGPT_URL ?? 'http://127.0.0.1:8080/';
 const SITE_NOCOI = process.env.GLASSGPT_URL_NOCOI ?? SITE;
@@ -51,3 +53,4 @@ await browser.close();
 
 fs.writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(report, null, 2));
 console.log(JSON.stringify(report, null, 2));
+console.log(`\n${header(report)}\n\n${formatTable(summarize(report))}`);
