@@ -297,7 +297,35 @@ function recordRedraw(ms, T) {
   if (f) f.textContent = `${ms.toFixed(1)} ms for ${model.n_layer * model.n_head + 1} maps of ${T}×${T}`;
 }
 
-// ---- positions and embeddings --------------------------------------------------------------------
+// ---- positions and embeddings: the views below the fold -----------------------------------------
+// The positional encodings and the embeddings sit screens below the first one. They are drawn
+// when either comes within a screen of the viewport, and again for a new model, not while the
+// page loads: drawing them took ~150 ms of the main thread between the model loading and the
+// page being ready (2 cores, Chromium), in front of the first generated character. Each section
+// says `data-drawn="true"` once it shows the current model.
+const LOWER = [$('positions'), $('embeddings')];
+const near = new Set(); // the lower sections now within a screen of the viewport
+let lowerEpoch = -1; // the model (modelEpoch) the lower views were last asked to draw
+let lowerDrawing = Promise.resolve();
+
+/** Draws the lower views for the current model, unless that is done or under way. */
+function drawLower() {
+  if (!model || lowerEpoch === modelEpoch) return lowerDrawing;
+  const epoch = (lowerEpoch = modelEpoch);
+  lowerDrawing = Promise.all([drawEmbeddings(), drawSinusoidal()]).then(() => {
+    if (epoch === modelEpoch) for (const sec of LOWER) sec.dataset.drawn = 'true';
+  }, (e) => showMessage(`Could not draw the embeddings: ${e.message}`));
+  return lowerDrawing;
+}
+
+const lowerObserver = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    if (e.isIntersecting) near.add(e.target);
+    else near.delete(e.target);
+  }
+  if (near.size) drawLower();
+}, { rootMargin: '100% 0px' });
+for (const sec of LOWER) lowerObserver.observe(sec);
 
 async function drawSinusoidal() {
   if (!model) return;
@@ -403,8 +431,9 @@ async function useModel(info) {
     ? 'This model’s <code>wpe</code> (sinusoidal, not learned)'
     : 'Learned <code>wpe</code> (this model)';
   setRunning(false);
-  await Promise.all([drawEmbeddings(), drawSinusoidal(), inspectNow()]);
-  performance.mark('glassgpt:model-ready'); // every view drawn
+  for (const sec of LOWER) delete sec.dataset.drawn;
+  await Promise.all([inspectNow(), near.size ? drawLower() : null]);
+  performance.mark('glassgpt:model-ready'); // every view in or near the viewport drawn
   document.body.dataset.model = 'ready';
   document.body.dataset.modelName = info.name;
 }
