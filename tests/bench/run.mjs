@@ -53,4 +53,8 @@ await browser.close();
 
 fs.writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(report, null, 2));
 console.log(JSON.stringify(report, null, 2));
-console.log(`\n${header(report)}\n\n${formatTable(summarize(report))}`);
+try {
+  console.log(`\n${header(report)}\n\n${formatTable(summarize(report))}`);
+} catch (e) {
+  console.error(`(the targets' summary failed: ${e.message}; every figure is in results.json)`);
+}
