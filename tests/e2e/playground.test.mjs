@@ -47,6 +47,20 @@ function canvasStats(page, selector) {
   });
 }
 
+/**
+ * Asserts that the positional-encoding and embedding views are not drawn for the current model
+ * (`drawn` false: checked at once) or waits until both are (`drawn` true).
+ */
+async function lowerViewsDrawn(page, drawn) {
+  for (const id of ['positions', 'embeddings']) {
+    if (drawn) await page.waitForSelector(`#${id}[data-drawn="true"]`, { timeout: 30000 });
+    else {
+      const { flag, top, screen } = await page.$eval(`#${id}`, (e) => ({ flag: e.dataset.drawn ?? null, top: Math.round(e.getBoundingClientRect().top), screen: innerHeight }));
+      assert.equal(flag, null, `#${id} (top ${top} px, viewport ${screen} px high) is drawn; it should wait until it comes within a screen`);
+    }
+  }
+}
+
 /** Waits until the page has inspected the text more often than `before` times. */
 async function inspectedAfter(page, before) {
   await page.waitForFunction((n) => Number(document.body.dataset.inspected ?? 0) > n, before, { timeout: 30000 });
@@ -71,10 +85,9 @@ test('the model loads and every view is drawn', async () => {
   assert.ok(L >= 1 && NH >= 1, JSON.stringify(cfg));
   assert.equal(await page.locator('.att-thumb').count(), L * NH, 'one small map per layer and head');
   // The views screens below the first are drawn when they come near the viewport, not at load.
-  for (const id of ['positions', 'embeddings']) assert.equal(await page.getAttribute(`#${id}`, 'data-drawn'), null, `#${id} was drawn at load`);
+  await lowerViewsDrawn(page, false);
   await page.locator('#positions').scrollIntoViewIfNeeded();
-  await page.waitForSelector('#positions[data-drawn="true"]', { timeout: 30000 });
-  await page.waitForSelector('#embeddings[data-drawn="true"]', { timeout: 30000 });
+  await lowerViewsDrawn(page, true);
   for (const sel of ['.att-canvas', '.att-thumb canvas', '#pe-sin-table canvas', '#pe-sin-sim canvas', '#pe-wpe-table canvas', '#pe-wpe-sim canvas', '#emb-scatter canvas', '#pe-sin-lines canvas']) {
     const s = await canvasStats(page, sel);
     assert.ok(s.width > 0 && s.colours > 3, `${sel} looks blank: ${JSON.stringify(s)}`);
@@ -90,6 +103,11 @@ test('the model loads and every view is drawn', async () => {
   for (const part of ['generate', 'attention', 'positions', 'embeddings']) await shot(page, `#${part}`, `playground-${part}`);
   await context.close();
   assert.deepEqual(problems, []);
+  // A link to a lower section opens there: its views are drawn before the page says it is ready.
+  const linked = await openPlayground(`${SITE}#embeddings`);
+  for (const id of ['positions', 'embeddings']) assert.equal(await linked.page.getAttribute(`#${id}`, 'data-drawn'), 'true', `#${id} on opening index.html#embeddings`);
+  await linked.context.close();
+  assert.deepEqual(linked.problems, []);
 });
 
 test('a fixed seed generates the same text on the threaded and the single-thread build', async () => {
@@ -232,6 +250,16 @@ test('a corrupt checkpoint is refused with a message and the model keeps generat
   await page.waitForFunction(() => document.body.dataset.modelName === 'mine.safetensors', null, { timeout: 30000 });
   assert.match(await page.textContent('#ckpt-status'), /^Loaded mine\.safetensors/);
   assert.equal(await generate(page), reference);
+  // The page is at the file input (the screenshot above scrolled there), below the lower views:
+  // they were drawn for the new model. Loaded with the page at its top, a model's lower views
+  // wait until they come near.
+  await lowerViewsDrawn(page, true);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.setInputFiles('#ckpt-file', { name: 'again.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.waitForFunction(() => document.body.dataset.modelName === 'again.safetensors' && document.body.dataset.model === 'ready', null, { timeout: 30000 });
+  await lowerViewsDrawn(page, false);
+  await page.locator('#positions').scrollIntoViewIfNeeded();
+  await lowerViewsDrawn(page, true);
   await context.close();
   assert.deepEqual(problems, []);
 });
@@ -317,8 +345,8 @@ test('a full redraw of every attention map at the longest context (measured, not
 test('time from page load to the first generated character (measured, not asserted)', async () => {
   // An eager reader: Generate is clicked in the first frame after the page says the model is
   // ready (an init script, so no round trip to the test adds to the time). The times are the
-  // page's own marks, from navigation start: worker and wasm up, model parsed, every view drawn,
-  // first character drawn. Three loads each; the median load is reported.
+  // page's own marks, from navigation start: worker and wasm up, model parsed, every view on or
+  // near the screen drawn, first character drawn. Three loads each; the median load is reported.
   const eager = () => {
     const check = () => {
       if (document.body?.dataset.model === 'ready') document.getElementById('generate-btn').click();
@@ -348,6 +376,8 @@ test('time from page load to the first generated character (measured, not assert
 
 test('phone width: the page wraps instead of scrolling sideways', async () => {
   const { page, context, problems } = await openPlayground(SITE, { viewport: { width: 390, height: 844 } });
+  await page.locator('#embeddings').scrollIntoViewIfNeeded(); // every view drawn, the lower ones too
+  await lowerViewsDrawn(page, true);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   await screenshot(page, 'playground-phone');

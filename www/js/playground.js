@@ -302,8 +302,10 @@ function recordRedraw(ms, T) {
 // when either comes within a screen of the viewport, and again for a new model, not while the
 // page loads: drawing them took ~150 ms of the main thread between the model loading and the
 // page being ready (2 cores, Chromium), in front of the first generated character. Each section
-// says `data-drawn="true"` once it shows the current model.
-const LOWER = [$('positions'), $('embeddings')];
+// says `data-drawn="true"` once it shows the current model; a draw that fails is tried again the
+// next time a section comes near. (In a cross-origin iframe the browser ignores the margin: they
+// are drawn once visible.)
+const LOWER = ['positions', 'embeddings'].map($).filter(Boolean);
 const near = new Set(); // the lower sections now within a screen of the viewport
 let lowerEpoch = -1; // the model (modelEpoch) the lower views were last asked to draw
 let lowerDrawing = Promise.resolve();
@@ -312,9 +314,17 @@ let lowerDrawing = Promise.resolve();
 function drawLower() {
   if (!model || lowerEpoch === modelEpoch) return lowerDrawing;
   const epoch = (lowerEpoch = modelEpoch);
-  lowerDrawing = Promise.all([drawEmbeddings(), drawSinusoidal()]).then(() => {
-    if (epoch === modelEpoch) for (const sec of LOWER) sec.dataset.drawn = 'true';
-  }, (e) => showMessage(`Could not draw the embeddings: ${e.message}`));
+  const embedded = drawEmbeddings().then(() => true, (e) => {
+    if (epoch === modelEpoch) showMessage(`Could not draw the embeddings: ${e.message}`);
+    return false;
+  });
+  lowerDrawing = Promise.all([embedded, drawSinusoidal()]).then(([emb, sin]) => {
+    if (epoch !== modelEpoch) return;
+    // The positions view shows the model's wpe (from the embeddings call) beside the sinusoids.
+    if (emb) $('embeddings').dataset.drawn = 'true';
+    if (emb && sin) $('positions').dataset.drawn = 'true';
+    if (!(emb && sin)) lowerEpoch = -1;
+  });
   return lowerDrawing;
 }
 
@@ -327,15 +337,18 @@ const lowerObserver = new IntersectionObserver((entries) => {
 }, { rootMargin: '100% 0px' });
 for (const sec of LOWER) lowerObserver.observe(sec);
 
+/** Draws the sinusoidal table for the chosen size; false (and a message) if it could not. */
 async function drawSinusoidal() {
-  if (!model) return;
+  if (!model) return false;
   const d = state.d || model.n_embd;
   const length = state.plen || model.block_size;
   try {
     const r = await engine.call('sinusoidal', { length, d });
     positions.setSinusoidal(r);
+    return true;
   } catch (e) {
     showMessage(`Could not compute the sinusoidal table: ${e.message}`);
+    return false;
   }
 }
 
@@ -404,7 +417,10 @@ function showNeighbours(ch) {
 
 // ---- models ---------------------------------------------------------------------------------------
 
-/** Makes `info` (what loadModel answered) the page's model and redraws every view for it. */
+/**
+ * Makes `info` (what loadModel answered) the page's model and redraws the views on or near the
+ * screen for it (the others when they come near: drawLower).
+ */
 async function useModel(info) {
   modelEpoch++;
   model = info;

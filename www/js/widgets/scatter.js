@@ -101,6 +101,7 @@ export class EmbeddingScatter {
   }
 
   #render() {
+    if (!this.chars) return; // nothing drawn yet (the legend and the pointer can call before the first draw)
     const { w, h, X, Y } = this.#layout();
     const dpr = window.devicePixelRatio || 1;
     this.canvas.style.width = `${w}px`;
