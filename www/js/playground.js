@@ -305,7 +305,7 @@ function recordRedraw(ms, T) {
 // says `data-drawn="true"` once it shows the current model; a draw that fails is tried again the
 // next time a section comes near. (In a cross-origin iframe the browser ignores the margin: they
 // are drawn once visible.)
-const LOWER = ['positions', 'embeddings'].map($).filter(Boolean);
+const POSITIONS = $('positions'), EMBEDDINGS = $('embeddings'), LOWER = [POSITIONS, EMBEDDINGS];
 const near = new Set(); // the lower sections now within a screen of the viewport
 let lowerEpoch = -1; // the model (modelEpoch) the lower views were last asked to draw
 let lowerDrawing = Promise.resolve();
@@ -321,8 +321,8 @@ function drawLower() {
   lowerDrawing = Promise.all([embedded, drawSinusoidal()]).then(([emb, sin]) => {
     if (epoch !== modelEpoch) return;
     // The positions view shows the model's wpe (from the embeddings call) beside the sinusoids.
-    if (emb) $('embeddings').dataset.drawn = 'true';
-    if (emb && sin) $('positions').dataset.drawn = 'true';
+    if (emb) EMBEDDINGS.dataset.drawn = 'true';
+    if (emb && sin) POSITIONS.dataset.drawn = 'true';
     if (!(emb && sin)) lowerEpoch = -1;
   });
   return lowerDrawing;
