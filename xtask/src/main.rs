@@ -290,11 +290,12 @@ fn test(root: &Path) -> Result<(), String> {
     };
     step("native tests (cargo test)", Command::new("cargo").args(["test", "--workspace"]));
     // The threaded backend and data-parallel training on a real rayon pool, the CLI and the
-    // Train page's run sharding alike (tests/train_run.rs), and threaded generation against one
-    // thread (tests/model_generate.rs).
+    // Train page's run sharding alike (tests/train_run.rs), threaded generation against one
+    // thread (tests/model_generate.rs), and a threaded training step against scalar
+    // (tests/model_backends.rs).
     step(
-        "native tests, threads feature (cargo test --features threads --lib --test train_run --test model_generate)",
-        Command::new("cargo").args(["test", "--features", "threads", "--lib", "--test", "train_run", "--test", "model_generate"]),
+        "native tests, threads feature (cargo test --features threads --lib --test train_run --test model_generate --test model_backends)",
+        Command::new("cargo").args(["test", "--features", "threads", "--lib", "--test", "train_run", "--test", "model_generate", "--test", "model_backends"]),
     );
     // The browser test targets are the tests/web*.rs files; the others are native-only.
     let mut wasm_test = Command::new("wasm-pack");
