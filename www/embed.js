@@ -538,6 +538,10 @@ class TrainElement extends GlassElement {
         this.showStats({ ...d, loss: this.ema });
         this.dataset.step = String(d.step);
       }),
+      e.on('trainRewind', (d) => { // the GPU failed: the run went back to d.step (see the Train page)
+        this.chart.rewind(d.step, `${d.why} at step ${d.from}: back to step ${d.step}`);
+        this.ema = this.chart.ema.at(-1) ?? null;
+      }),
       e.on('trainEval', (d) => {
         this.chart.addEval(d);
         this.lastVal = d.val;

@@ -278,6 +278,18 @@ impl Default for AdamW {
     }
 }
 
+/// AdamW's state between two steps, in the parameters' layout: with the parameters, what a run
+/// needs to continue exactly where it was (see `model::run::TrainState`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdamState {
+    /// First moment (num_parameters); empty before the first update (AdamW starts from zeros).
+    pub m: Vec<f32>,
+    /// Second moment (num_parameters); empty before the first update.
+    pub v: Vec<f32>,
+    /// Updates behind the moments, t: the bias correction divides them by 1 - β^t.
+    pub t: u64,
+}
+
 /// Linear warmup then cosine decay to `min_lr`, as nanoGPT's `get_lr`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LrSchedule {
@@ -418,6 +430,44 @@ impl Gpt {
     /// AdamW steps taken so far.
     pub fn step(&self) -> u64 {
         self.step
+    }
+
+    /// AdamW's moments and update count, copied.
+    pub fn adam_state(&self) -> AdamState {
+        AdamState { m: self.m.clone(), v: self.v.clone(), t: self.step }
+    }
+
+    /// Replaces AdamW's state with `state` (e.g. moments brought back from the GPU), whose β^t
+    /// are recomputed for `opt`'s betas as [`Gpt::update`] multiplies them up, so the next update
+    /// is bit for bit the one the state's owner would have made. Refuses, changing nothing, moments
+    /// of the wrong length, non-finite ones, a negative second moment, or none after updates.
+    pub fn set_adam_state(&mut self, state: &AdamState, opt: &AdamW) -> Result<()> {
+        let n = self.params.len();
+        let AdamState { m, v, t } = state;
+        if m.len() != v.len() || !(m.is_empty() || m.len() == n) {
+            return Err(Error::Shape(format!("AdamW moments of {} and {} floats given, the model has {n} parameters", m.len(), v.len())));
+        }
+        if m.is_empty() && *t > 0 {
+            return Err(Error::invalid("adam", format!("no moments given after {t} updates")));
+        }
+        if let Some(i) = m.iter().position(|x| !x.is_finite()) {
+            return Err(Error::invalid("adam", format!("first moment {i} is {}: training diverged", m[i])));
+        }
+        if let Some(i) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+            return Err(Error::invalid("adam", format!("second moment {i} is {}: it must be finite and not negative", v[i])));
+        }
+        let (mut beta1_pow, mut beta2_pow) = (1.0f64, 1.0f64);
+        for _ in 0..*t {
+            if beta1_pow == 0.0 && beta2_pow == 0.0 {
+                break; // underflowed (after some 70,000 updates at β2 = 0.99): zero from here on
+            }
+            beta1_pow *= opt.beta1 as f64;
+            beta2_pow *= opt.beta2 as f64;
+        }
+        self.m.clone_from(m);
+        self.v.clone_from(v);
+        (self.step, self.beta1_pow, self.beta2_pow) = (*t, beta1_pow, beta2_pow);
+        Ok(())
     }
 
     /// The activations of the last forward pass.

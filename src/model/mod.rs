@@ -26,6 +26,6 @@ pub mod run;
 pub mod train;
 
 pub use generate::{Sampler, Session};
-pub use gpt::{Activations, AdamW, Gpt, LrSchedule};
+pub use gpt::{Activations, AdamState, AdamW, Gpt, LrSchedule};
 pub use params::{ParameterLayout, ParameterTensors};
 pub use train::{TrainConfig, Trainer};

@@ -8,7 +8,14 @@
 //! RunOptions ──validate──▶ TrainRun::new(text) ──▶ step() × steps, evaluate(), sample(), probe()
 //!            └──────────▶ plan(vocab_size): N, D = steps·B·T, 6ND from the sizing core
 //! checkpoint bytes + text ──▶ TrainRun::from_checkpoint ──▶ the same, continuing that model
+//! snapshot_state() ──▶ TrainState ──▶ restore_state(): the same steps again, bit for bit
 //! ```
+//!
+//! A backend that runs the steps itself (the GPU) takes each step's batch from
+//! [`TrainRun::next_batch`], reports it with [`TrainRun::count_step`], brings its parameters and
+//! AdamW's moments back with [`TrainRun::set_external_state`], and when it fails
+//! [`TrainRun::fall_back`] puts the run back at the last state brought back, to continue here as
+//! if it had trained here all along.
 //!
 //! Every limit a page needs to keep a typo from asking for gigabytes lives here
 //! ([`MAX_TEXT_BYTES`], [`MAX_MEMORY_BYTES`]) and every bad option is an error naming its field.
@@ -22,7 +29,7 @@ use crate::config::{GptConfig, PosEncoding};
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 use crate::model::generate::{Sampler, Session};
-use crate::model::gpt::{AdamW, Gpt, LrSchedule};
+use crate::model::gpt::{AdamState, AdamW, Gpt, LrSchedule};
 use crate::model::params::ParameterLayout;
 use crate::model::train::{check_finite_step, default_shards, split_train_val, StepStats, TrainConfig, Trainer};
 use crate::rng::Rng;
@@ -338,6 +345,21 @@ pub struct ExternalStep {
     pub grad_clip: f32,
 }
 
+/// Everything a run continues from, bit for bit, between two steps ([`TrainRun::snapshot_state`],
+/// [`TrainRun::restore_state`]). The rest follows from the step: the characters trained
+/// (steps·B·T) and the learning rate (the schedule at the step).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainState {
+    /// Steps done.
+    pub step: usize,
+    /// The batch sampler after those steps' batches: the next batch it draws is step + 1's.
+    pub sampler: Rng,
+    /// The parameters (num_parameters), in the layout's order.
+    pub params: Vec<f32>,
+    /// AdamW's moments and its update count t (bias correction).
+    pub adam: AdamState,
+}
+
 /// A model in training on one text, with everything the page asks of it.
 #[derive(Debug, Clone)]
 pub struct TrainRun {
@@ -357,6 +379,10 @@ pub struct TrainRun {
     probed: Vec<u32>,
     /// The model's replicas when steps run as data-parallel shards ([`default_shards`]).
     replicas: Vec<Gpt>,
+    /// While a backend runs the steps itself: the last state it brought back (before that, the
+    /// state its first step started from), which [`TrainRun::fall_back`] restores. A second copy
+    /// of the parameters and moments (12 bytes a parameter), held only while that backend trains.
+    external: Option<TrainState>,
 }
 
 impl TrainRun {
@@ -422,17 +448,19 @@ impl TrainRun {
         }
         let trainer = Trainer::new(options.train_config(), &mut gpt)?;
         let session = Session::new(gpt.config())?;
-        Ok(TrainRun { options, gpt, vocab, ids, split, trainer, session, replaced, steps_before, tokens_before, last_eval: None, probed: Vec::new(), replicas: Vec::new() })
+        Ok(TrainRun { options, gpt, vocab, ids, split, trainer, session, replaced, steps_before, tokens_before, last_eval: None, probed: Vec::new(), replicas: Vec::new(), external: None })
     }
 
     /// One optimisation step on a random batch of the training split (as `glassgpt train`).
     /// On a threaded backend the batch runs as data-parallel shards, at most one per thread
     /// ([`default_shards`], [`Trainer::step_sharded`]), as the CLI's does; the replicas are made
-    /// at the first such step. Stepping past `steps` is an error: the schedule ends there.
+    /// at the first such step. Stepping past `steps` is an error: the schedule ends there. A step
+    /// here ends any training elsewhere: [`TrainRun::fall_back`] has nothing to go back to.
     pub fn step(&mut self, k: &dyn Kernels) -> Result<StepStats> {
         if self.done() {
             return Err(Error::invalid("steps", format!("all {} steps are done", self.options.steps)));
         }
+        self.external = None;
         let (b, config) = (self.options.batch_size, self.gpt.config());
         let mut shards = default_shards(k, b);
         // Each replica holds its own parameters, gradients and activations for one shard: shard
@@ -453,10 +481,14 @@ impl TrainRun {
 
     /// The next step's batch for a backend that runs the step itself (the GPU), drawn as
     /// [`TrainRun::step`] draws it, with everything that step needs; [`TrainRun::count_step`]
-    /// counts it once it has run, and [`TrainRun::set_params`] brings the parameters back.
+    /// counts it once it has run, and [`TrainRun::set_external_state`] brings the state back.
+    /// The first such batch keeps the state it starts from, for [`TrainRun::fall_back`].
     pub fn next_batch(&mut self) -> Result<ExternalStep> {
         if self.done() {
             return Err(Error::invalid("steps", format!("all {} steps are done", self.options.steps)));
+        }
+        if self.external.is_none() {
+            self.external = Some(self.snapshot_state());
         }
         let (b, t) = (self.options.batch_size, self.options.block_size);
         let (opt, grad_clip) = (self.trainer.config().opt, self.trainer.config().grad_clip);
@@ -473,17 +505,62 @@ impl TrainRun {
         Ok(())
     }
 
-    /// Replaces the model's parameters (the layout's order) with ones trained elsewhere. AdamW's
-    /// moments on this side stay as they were. Refuses a wrong length or a non-finite value.
-    pub fn set_params(&mut self, params: &[f32]) -> Result<()> {
-        let p = self.gpt.params_mut();
-        if params.len() != p.len() {
-            return Err(Error::Shape(format!("{} parameters given, the model has {}", params.len(), p.len())));
+    /// Takes the parameters (the layout's order) and AdamW's state of a backend that ran every
+    /// step counted so far itself, and keeps the run as it now stands for
+    /// [`TrainRun::fall_back`]. Refuses, changing nothing, a wrong length, a non-finite value, or
+    /// more AdamW updates than steps.
+    pub fn set_external_state(&mut self, params: &[f32], adam: AdamState) -> Result<()> {
+        let (step, sampler) = self.trainer.position();
+        let state = TrainState { step, sampler: sampler.clone(), params: params.to_vec(), adam };
+        self.restore_state(&state)?;
+        self.external = Some(state);
+        Ok(())
+    }
+
+    /// Puts the run back at the last state [`TrainRun::set_external_state`] brought back (or the
+    /// state the first external step started from) and returns its step: the next
+    /// [`TrainRun::step`] is step + 1 on the batch the other backend took at step + 1, with the
+    /// parameters, moments and learning rate it had. The steps counted since are undone. Without
+    /// an external step since the last step here, nothing changes.
+    pub fn fall_back(&mut self) -> Result<usize> {
+        if let Some(state) = self.external.take() {
+            self.restore_state(&state)?;
+        }
+        Ok(self.steps_done())
+    }
+
+    /// The run as it stands, to continue from exactly later ([`TrainRun::restore_state`]).
+    pub fn snapshot_state(&self) -> TrainState {
+        let (step, sampler) = self.trainer.position();
+        TrainState { step, sampler: sampler.clone(), params: self.gpt.params().to_vec(), adam: self.gpt.adam_state() }
+    }
+
+    /// Puts the run back at `state` (a [`TrainRun::snapshot_state`] of this run): the steps after
+    /// it are taken again exactly as they were, same batches, learning rates and updates. An
+    /// evaluation from after it is forgotten. Refuses, changing nothing, a step past `steps`,
+    /// parameters or moments of the wrong length or not finite, or more AdamW updates than steps.
+    pub fn restore_state(&mut self, state: &TrainState) -> Result<()> {
+        let TrainState { step, sampler, params, adam } = state;
+        if *step > self.options.steps {
+            return Err(Error::invalid("step", format!("{step} is past the run's {} steps", self.options.steps)));
+        }
+        let n = self.gpt.num_parameters();
+        if params.len() != n {
+            return Err(Error::Shape(format!("{} parameters given, the model has {n}", params.len())));
         }
         if let Some(i) = params.iter().position(|x| !x.is_finite()) {
             return Err(Error::invalid("params", format!("parameter {i} is {}: training diverged", params[i])));
         }
-        p.copy_from_slice(params);
+        if adam.t > *step as u64 {
+            return Err(Error::invalid("adam", format!("{} AdamW updates at step {step}: at most one a step", adam.t)));
+        }
+        // Checks the moments before anything changes.
+        self.gpt.set_adam_state(adam, &self.trainer.config().opt)?;
+        self.gpt.params_mut().copy_from_slice(params);
+        self.trainer.set_position(*step, sampler.clone());
+        if self.last_eval.is_some_and(|e| e.step > *step) {
+            self.last_eval = None;
+        }
         Ok(())
     }
 
@@ -645,6 +722,128 @@ mod tests {
         }
         run.count_step(2.0, 0.5).unwrap();
         assert_eq!(run.steps_done(), 1);
+    }
+
+    /// K steps, a snapshot, M steps, the snapshot restored, the same M steps again: the same
+    /// losses, learning rates, gradient norms and parameters to the bit (same kernels). A
+    /// restore that missed the sampler, the moments, the update count or the step would change
+    /// the batches, the updates, the bias correction or the learning rates.
+    #[test]
+    fn a_restored_state_takes_the_same_steps_again_bit_for_bit() {
+        let k = &Scalar;
+        let mut run = TrainRun::new(&"the cat sat on the mat. ".repeat(30), tiny()).unwrap();
+        for _ in 0..7 {
+            run.step(k).unwrap();
+        }
+        let state = run.snapshot_state();
+        assert_eq!((state.step, state.adam.t), (7, 7));
+        let stretch = |run: &mut TrainRun| -> Vec<(u32, u32, u32)> {
+            (0..9).map(|_| run.step(k).unwrap()).map(|s| (s.loss.to_bits(), s.lr.to_bits(), s.grad_norm.to_bits())).collect()
+        };
+        let first = stretch(&mut run);
+        let params = run.gpt().params().to_vec();
+        run.evaluate(k, 2).unwrap();
+        run.restore_state(&state).unwrap();
+        assert_eq!((run.steps_done(), run.tokens_trained()), (7, 7 * 4 * 8));
+        assert_eq!(run.last_eval(), None, "the evaluation at step 16 is after the restored step");
+        assert_eq!(run.snapshot_state(), state);
+        assert_eq!(stretch(&mut run), first);
+        assert!(run.gpt().params().iter().zip(&params).all(|(a, b)| a.to_bits() == b.to_bits()), "parameters differ");
+        // A fresh model's state (no moments yet) restores too.
+        let mut fresh = TrainRun::new(&"the cat sat on the mat. ".repeat(30), tiny()).unwrap();
+        let start = fresh.snapshot_state();
+        assert!(start.adam.m.is_empty());
+        fresh.step(k).unwrap();
+        fresh.restore_state(&start).unwrap();
+        assert_eq!(fresh.snapshot_state(), start);
+    }
+
+    #[test]
+    fn a_bad_state_is_refused_and_changes_nothing() {
+        let k = &Scalar;
+        let mut run = TrainRun::new(&"the cat sat on the mat. ".repeat(30), tiny()).unwrap();
+        for _ in 0..3 {
+            run.step(k).unwrap();
+        }
+        let good = run.snapshot_state();
+        let n = good.params.len();
+        let bad = |f: &dyn Fn(&mut TrainState)| {
+            let mut s = good.clone();
+            f(&mut s);
+            s
+        };
+        let cases = [
+            (bad(&|s| s.params.truncate(n - 1)), format!("{} parameters given, the model has {n}", n - 1)),
+            (bad(&|s| s.params[5] = f32::NAN), "parameter 5 is NaN: training diverged".to_string()),
+            (bad(&|s| s.adam.m.truncate(10)), format!("AdamW moments of 10 and {n} floats given, the model has {n} parameters")),
+            (bad(&|s| s.adam.v[2] = f32::INFINITY), "second moment 2 is inf".to_string()),
+            (bad(&|s| s.adam.v[3] = -1.0), "second moment 3 is -1: it must be finite and not negative".to_string()),
+            (bad(&|s| s.adam.m[4] = f32::NAN), "first moment 4 is NaN".to_string()),
+            (bad(&|s| s.adam.t = 4), "4 AdamW updates at step 3: at most one a step".to_string()),
+            (bad(&|s| (s.adam.m, s.adam.v) = (Vec::new(), Vec::new())), "no moments given after 3 updates".to_string()),
+            (bad(&|s| s.step = 41), "41 is past the run's 40 steps".to_string()),
+        ];
+        for (state, want) in cases {
+            let e = run.restore_state(&state).unwrap_err().to_string();
+            assert!(e.contains(&want), "{e:?} should say {want:?}");
+            assert_eq!(run.snapshot_state(), good, "a refused state changed the run ({want})");
+        }
+        let e = run.set_external_state(&good.params[1..], good.adam.clone()).unwrap_err().to_string();
+        assert!(e.contains(&format!("{} parameters given", n - 1)), "{e}");
+        assert_eq!(run.snapshot_state(), good);
+    }
+
+    /// One step as `GpuGpt::train_step` takes it, on a CPU model standing in for the GPU: the
+    /// batch, learning rate and settings of `TrainRun::next_batch`.
+    fn external_step(run: &mut TrainRun, other: &mut Gpt) -> f32 {
+        let s = run.next_batch().unwrap();
+        let loss = other.forward(&Scalar, &s.inputs, &s.targets, s.b, s.t).unwrap();
+        other.zero_grad();
+        other.backward(&Scalar).unwrap();
+        let norm = other.clip_grad_norm(s.grad_clip);
+        other.update(&s.opt, s.lr);
+        run.count_step(loss, norm).unwrap();
+        loss
+    }
+
+    /// A run trained elsewhere that falls back continues on this side from the last state brought
+    /// back as the same run trained here all along: same losses from the next step on, same
+    /// parameters at the end, to the bit.
+    #[test]
+    fn a_fall_back_continues_from_the_last_state_brought_back_as_if_trained_here() {
+        let k = &Scalar;
+        let text = "the cat sat on the mat. ".repeat(30);
+        let mut here = TrainRun::new(&text, tiny()).unwrap();
+        let losses: Vec<u32> = (0..40).map(|_| here.step(k).unwrap().loss.to_bits()).collect();
+
+        let mut run = TrainRun::new(&text, tiny()).unwrap();
+        assert_eq!(run.fall_back().unwrap(), 0, "nothing trained elsewhere: nothing to undo");
+        let mut other = run.gpt().clone();
+        other.reserve(4, 8).unwrap();
+        // Lost before anything came back: back to the start, every step taken again.
+        for _ in 0..3 {
+            external_step(&mut run, &mut other);
+        }
+        assert_eq!(run.fall_back().unwrap(), 0);
+        assert_eq!(run.snapshot_state(), TrainRun::new(&text, tiny()).unwrap().snapshot_state());
+
+        let mut other = run.gpt().clone();
+        other.reserve(4, 8).unwrap();
+        for step in 1..=13 {
+            let loss = external_step(&mut run, &mut other);
+            assert_eq!(loss.to_bits(), losses[step - 1], "step {step} elsewhere");
+            if step == 10 {
+                run.set_external_state(other.params(), other.adam_state()).unwrap();
+            }
+        }
+        assert_eq!(run.steps_done(), 13);
+        assert_eq!(run.fall_back().unwrap(), 10, "back to the state brought back at step 10");
+        assert_eq!(run.tokens_trained(), 10 * 4 * 8);
+        for step in 11..=40 {
+            assert_eq!(run.step(k).unwrap().loss.to_bits(), losses[step - 1], "step {step} here, after the fall-back");
+        }
+        assert!(run.gpt().params().iter().zip(here.gpt().params()).all(|(a, b)| a.to_bits() == b.to_bits()), "parameters differ");
+        assert_eq!(run.fall_back().unwrap(), 40, "steps here since: nothing to undo");
     }
 
     #[test]

@@ -181,6 +181,19 @@ impl Trainer {
         self.step += 1;
     }
 
+    /// Where the trainer stands: steps taken, and the batch sampler after their batches (the
+    /// next batch drawn is step + 1's).
+    pub fn position(&self) -> (usize, &Rng) {
+        (self.step, &self.rng)
+    }
+
+    /// Puts the trainer at `step` steps taken with the batch sampler `sampler`, as
+    /// [`Trainer::position`] gave them: the next step draws the batch and takes the learning rate
+    /// that step + 1 did.
+    pub fn set_position(&mut self, step: usize, sampler: Rng) {
+        (self.step, self.rng) = (step, sampler);
+    }
+
     /// Replicas of `gpt` for [`Trainer::step_sharded`]: `shards - 1` copies of its shape (their
     /// parameters are overwritten from `gpt` at every step), with activations for one shard.
     pub fn replicas(&self, gpt: &Gpt, shards: usize) -> Result<Vec<Gpt>> {

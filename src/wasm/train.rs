@@ -16,6 +16,7 @@ use super::{from_js, StepBatchJs, js_error, kernels, to_js};
 use crate::checkpoint;
 use crate::config::PosEncoding;
 use crate::model::run::{self, RunOptions, TrainRun, MAX_MEMORY_BYTES, MAX_TEXT_BYTES};
+use crate::model::AdamState;
 
 /// A model in training on one text. Keep one per run; `free()` it when done.
 #[wasm_bindgen]
@@ -175,11 +176,36 @@ impl TrainSession {
         self.run.gpt().params().to_vec()
     }
 
-    /// Takes parameters trained elsewhere (`WebGpuGpt.readParams()`); throws on a wrong length or a
-    /// non-finite value, keeping the current ones.
-    #[wasm_bindgen(js_name = setParams)]
-    pub fn set_params(&mut self, params: &[f32]) -> Result<(), JsError> {
-        self.run.set_params(params).map_err(js_error)
+    /// Takes the state of the GPU that ran every step counted so far (`WebGpuGpt.readTrainState()`:
+    /// parameters, AdamW's moments m and v, and its update count t) and keeps the run as it now
+    /// stands for `fallBack()`. Throws on a wrong length, a non-finite value or a bad t, changing
+    /// nothing.
+    #[wasm_bindgen(js_name = setExternalState)]
+    pub fn set_external_state(&mut self, params: &[f32], m: &[f32], v: &[f32], t: f64) -> Result<(), JsError> {
+        if !(t >= 0.0 && t.fract() == 0.0 && t <= run::MAX_STEPS as f64) {
+            return Err(JsError::new(&format!("t: {t} must be a whole number of AdamW updates from 0 to {}", run::MAX_STEPS)));
+        }
+        let adam = AdamState { m: m.to_vec(), v: v.to_vec(), t: t as u64 };
+        self.run.set_external_state(params, adam).map_err(js_error)
+    }
+
+    /// After a GPU failure: puts the run back at the last state `setExternalState` took (or the
+    /// state the first GPU step started from), undoing the steps counted since, and returns what
+    /// `step(n)` does, with no losses: the next `step(1)` takes the step after it on the batch the
+    /// GPU took there.
+    #[wasm_bindgen(js_name = fallBack)]
+    pub fn fall_back(&mut self) -> Result<JsValue, JsError> {
+        self.run.fall_back().map_err(js_error)?;
+        let step = self.run.steps_done();
+        to_js(&StepsJs {
+            step,
+            steps: self.run.options().steps,
+            losses: Vec::new(),
+            lr: if step > 0 { self.run.options().train_config().schedule.at(step - 1) } else { 0.0 },
+            grad_norm: 0.0,
+            tokens_trained: self.run.tokens_trained() as f64,
+            done: self.run.done(),
+        })
     }
 
     /// Mean loss over `iters` batches of each split: `{step, train, val}`; the same batches at

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Float32Array, Promise};
+use js_sys::{Array, Float32Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -137,7 +137,7 @@ impl WebGpuGpt {
 
     /// One training step on the GPU for a batch from `TrainSession.nextBatch()` (`{inputs,
     /// targets, b, t, lr, beta1, beta2, eps, weight_decay, grad_clip}`) → Promise<Float32Array
-    /// [loss, grad_norm]>. The parameters change on the GPU only: `readParams()` fetches them.
+    /// [loss, grad_norm]>. The parameters change on the GPU only: `readTrainState()` fetches them.
     #[wasm_bindgen(js_name = trainStep)]
     pub fn train_step(&self, batch: JsValue) -> Promise {
         let inner = self.inner.clone();
@@ -150,14 +150,36 @@ impl WebGpuGpt {
         })
     }
 
-    /// The parameters as they are on the GPU → Promise<Float32Array> (llm.c order): what
-    /// `TrainSession.setParams` takes after GPU training steps.
+    /// The parameters as they are on the GPU → Promise<Float32Array> (llm.c order).
     #[wasm_bindgen(js_name = readParams)]
     pub fn read_params(&self) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let p = inner.read_params().await.map_err(reject)?;
             Ok(Float32Array::new_from_slice(&p).into())
+        })
+    }
+
+    /// The parameters and AdamW's state as they are on the GPU → Promise<{params, m, v, t}>
+    /// (Float32Arrays in llm.c order, t the AdamW updates taken): what
+    /// `TrainSession.setExternalState(params, m, v, t)` takes after GPU training steps. Three
+    /// times the bytes of `readParams()`.
+    #[wasm_bindgen(js_name = readTrainState)]
+    pub fn read_train_state(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let (params, adam) = inner.read_train_state().await.map_err(reject)?;
+            let out = Object::new();
+            let fields: [(&str, JsValue); 4] = [
+                ("params", Float32Array::new_from_slice(&params).into()),
+                ("m", Float32Array::new_from_slice(&adam.m).into()),
+                ("v", Float32Array::new_from_slice(&adam.v).into()),
+                ("t", (adam.t as f64).into()),
+            ];
+            for (key, value) in fields {
+                Reflect::set(&out, &key.into(), &value)?;
+            }
+            Ok(out.into())
         })
     }
 

@@ -10,8 +10,8 @@
 //! [`GpuGpt::train_step`] runs a whole training step the same way: forward, softmax + cross-entropy,
 //! backward (llm.c's order), the gradient norm and AdamW, all in one submit, with the gradients
 //! and AdamW's moments resident next to the parameters; only the per-position losses and the
-//! gradient norm come back. [`GpuGpt::read_params`] copies the trained parameters back when
-//! the CPU model should take them.
+//! gradient norm come back. [`GpuGpt::read_train_state`] copies the trained parameters and AdamW's
+//! state back when the CPU model should take them (to continue exactly there if the GPU fails).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ use super::{js_message, GpuError, GpuResult};
 use crate::config::{GptConfig, PosEncoding};
 use crate::error::Error;
 use crate::model::params::{Decay, ParameterLayout};
-use crate::model::AdamW;
+use crate::model::{AdamState, AdamW};
 
 /// Names and sizes (in f32s) of the parameter tensors, in llm.c order: one flat buffer holds them
 /// back to back. The LM head is tied to `wte`. Sizes saturate instead of overflowing (a 32-bit
@@ -652,6 +652,44 @@ impl GpuGpt {
     /// The parameters as they are on the GPU (llm.c order), e.g. after training steps.
     pub async fn read_params(&self) -> GpuResult<Vec<f32>> {
         self.read(&self.params, self.offsets.total, "params").await
+    }
+
+    /// The parameters and AdamW's state (moments and update count) as they are on the GPU, llm.c
+    /// order: what the CPU side takes to continue the run exactly there (`TrainRun::
+    /// set_external_state`). One submit and three readbacks of the parameters' size, so a sync
+    /// moves three times what the parameters alone would (for the Train page's tiny models, a few
+    /// MB). Before the first training step the moments are zeros and t is 0.
+    pub async fn read_train_state(&self) -> GpuResult<(Vec<f32>, AdamState)> {
+        let _guard = InFlight::enter(&self.in_flight)?;
+        let train = self.train.borrow();
+        let n = self.offsets.total;
+        // A staging buffer per tensor: each stays within the device's buffer size limit as the
+        // tensor itself does. Without training buffers the moments' staging stays zero.
+        let staging = ["params", "adamw m", "adamw v"]
+            .map(|label| self.ctx.staging_buffer(&format!("{label} staging"), n * 4))
+            .into_iter()
+            .collect::<GpuResult<Vec<_>>>()?;
+        let encoder = self.ctx.begin()?;
+        let sources = [Some(&self.params), train.as_ref().map(|tb| &tb.m), train.as_ref().map(|tb| &tb.v)];
+        for (src, dst) in sources.iter().zip(&staging) {
+            if let Some(src) = src {
+                encoder
+                    .copy_buffer_to_buffer_with_f64_and_f64_and_f64(src, 0.0, dst, 0.0, (n * 4) as f64)
+                    .map_err(|e| GpuError::Gpu(format!("copyBufferToBuffer: {}", js_message(&e))))?;
+            }
+        }
+        let read = async {
+            self.ctx.submit(encoder).await?;
+            let mut out = Vec::with_capacity(3);
+            for buffer in &staging {
+                out.push(self.ctx.map_read(buffer, n).await?);
+            }
+            Ok::<_, GpuError>(out)
+        }
+        .await;
+        staging.iter().for_each(|b| b.destroy());
+        let [params, m, v]: [Vec<f32>; 3] = read?.try_into().expect("three readbacks");
+        Ok((params, AdamState { m, v, t: self.adam.get().0 }))
     }
 
     /// The gradients of the last training step, before clipping (llm.c order).

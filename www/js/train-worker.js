@@ -11,12 +11,15 @@
 //   'trainSnapshot'  { step, probe, attention, probs, wpe, similarity, shape }  every live.snapshotEvery
 //   'trainState'     { state, step, reason? }                   on every change of state
 //   'trainBackend'   { training, adapter, note, fellBack }      at the start and on a GPU failure
+//   'trainRewind'    { step, from, why }                        the run went back from `from` to `step`
 // A run trains on WebGPU when trainStart's `backend` asks for it ('webgpu', or 'auto' with a
 // hardware adapter): each step's batch comes from the TrainSession (so the data order is the
 // CPU's), the step runs on the GPU (WebGpuGpt.trainStep: forward, backward, AdamW resident there),
-// and the parameters come back to the session's CPU model before every evaluation, sample and
-// snapshot and on pause, which is what those read. A GPU failure or a lost device moves the run
-// to the CPU from the last parameters brought back, and says so.
+// and the GPU's state (parameters and AdamW's moments) comes back to the session's CPU model
+// before every evaluation, sample and snapshot and on pause, which is what those read. A GPU
+// failure or a lost device takes the run back to the last state brought back (its step, data
+// order, parameters and moments: TrainSession.fallBack) and moves it to the CPU, which takes the
+// undone steps again exactly as the GPU did; it says so ('trainRewind', then 'trainBackend').
 // Tokens per second count only the time inside training steps; elapsed and the ETA count
 // everything the run does (evaluations, samples and snapshots too), pauses excluded.
 
@@ -95,7 +98,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     if (pick.adapter) {
       try {
         const model = await pick.gpuWasm.WebGpuGpt.create(r.session.params(), r.info, r.info.options.batch_size);
-        r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false, step: r.step };
+        r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false };
       } catch (e) {
         note = `WebGPU could not start (${e?.message ?? e}); training on the CPU`;
       }
@@ -118,13 +121,25 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     return next;
   }
 
+  /** Takes a step's counters and losses from what the session returned (step, countStep). */
+  function record(r, res) {
+    r.step = res.step;
+    r.lr = res.lr;
+    r.gradNorm = res.grad_norm;
+    r.tokensTrained = res.tokens_trained;
+    r.pendingLosses.push(...res.losses);
+    return res;
+  }
+
   /**
-   * One step on the GPU; on a GPU failure the run moves to the CPU (and this step runs there). A
-   * step whose loss or gradient norm is not finite is not counted: countStep throws, and the run
-   * stops with that message (the CPU model has the parameters last brought back).
+   * One step on the GPU, counted and recorded in the same turn of the GPU queue as the step (so a
+   * rewind never lands between them); null when the GPU failed, in which case the run has gone
+   * back to the last state brought back and moved to the CPU (dropGpu). A step whose loss or
+   * gradient norm is not finite is not counted: countStep throws, the run goes back to that state
+   * too (the GPU's own took the step's update) and stops with that message.
    */
-  async function gpuStep(r) {
-    const res = await withGpu(r, async () => {
+  function gpuStep(r) {
+    return withGpu(r, async () => {
       if (!r.gpu) return null;
       let stats;
       try {
@@ -137,29 +152,53 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       try {
         counted = r.session.countStep(stats[0], stats[1]);
       } catch (e) {
-        r.gpu.dirty = false; // the GPU's parameters diverged: nothing brings them back
+        r.gpu.dirty = false; // the GPU's state diverged: nothing brings it back
+        rewind(r, 'training diverged');
         throw e;
       }
       r.gpu.dirty = true;
-      r.gpu.step = counted.step;
-      return counted;
+      return record(r, counted);
     });
-    return res ?? r.session.step(1);
   }
 
-  /** Brings the GPU's parameters back to the session's CPU model (what evaluations, samples,
-   *  snapshots, probes and checkpoints read); on failure, moves the run to the CPU. */
+  /**
+   * Brings the GPU's state (parameters and AdamW's moments) back to the session's CPU model, which
+   * evaluations, samples, snapshots, probes and checkpoints read and a fallback resumes from; on
+   * failure, moves the run to the CPU. The moments make a sync read three times the parameters'
+   * bytes: about 1.3 MB for the tiny preset, every snapshotEvery steps.
+   */
   function syncParams(r) {
     return withGpu(r, async () => {
       if (!r.gpu?.dirty) return;
       try {
-        r.session.setParams(await r.gpu.model.readParams());
+        const s = await r.gpu.model.readTrainState();
+        r.session.setExternalState(s.params, s.m, s.v, s.t);
         r.gpu.dirty = false;
-        r.syncedStep = r.gpu.step;
       } catch (e) {
         await dropGpu(r, e);
       }
     });
+  }
+
+  /**
+   * Takes the run back to the last state brought back from the GPU (TrainSession.fallBack: its
+   * step, data order, parameters and AdamW's moments); returns that step. The steps after it are
+   * undone, and the CPU takes them again on the same batches. Their losses go from the page too
+   * ('trainRewind': the chart drops its points after the step and marks where the run went back),
+   * so the curve shows each step once, as the model was trained; the progress event that follows
+   * sets the step counter back.
+   */
+  function rewind(r, why) {
+    const from = r.step;
+    const back = r.session.fallBack();
+    r.pendingLosses.splice(Math.max(0, r.pendingLosses.length - (from - back.step)));
+    r.step = back.step;
+    r.lr = back.lr;
+    r.tokensTrained = back.tokens_trained;
+    r.rewinds += 1;
+    emit('trainRewind', { step: back.step, from, why });
+    progress(r, performance.now());
+    return back.step;
   }
 
   async function dropGpu(r, err) {
@@ -169,11 +208,13 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     for (let i = 0; i < 20 && r.gpu.model.lostReason == null; i++) await new Promise((ok) => setTimeout(ok, 10));
     const lost = r.gpu?.model.lostReason;
     const msg = String(err?.message ?? err);
-    const what = lost != null || /device lost/i.test(msg) ? `the WebGPU device was lost (${lost || msg})` : `WebGPU failed (${msg})`;
-    const from = r.gpu.dirty ? `the parameters of step ${r.syncedStep} (the last brought back from the GPU)` : 'the current parameters';
-    const at = r.gpu.step ?? r.step;
+    const lostDevice = lost != null || /device lost/i.test(msg);
+    const what = lostDevice ? `the WebGPU device was lost (${lost || msg})` : `WebGPU failed (${msg})`;
+    const at = r.step;
     freeGpu(r);
-    emitBackend(r, `${what} at step ${at}; training continues on the CPU from ${from}`, true);
+    const back = rewind(r, lostDevice ? 'WebGPU device lost' : 'WebGPU failed');
+    const again = at > back ? `; steps ${back + 1}–${at} are taken again` : '';
+    emitBackend(r, `${what} at step ${at}; training continues on the CPU from step ${back}, the last state brought back from the GPU (parameters, AdamW's moments, data order)${again}`, true);
   }
 
   function freeGpu(r) {
@@ -276,31 +317,30 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       while (r.state === 'running') {
         const slice0 = performance.now();
         r.sliceStart = slice0;
+        // A rewind (a GPU failure, here or in a sync a page request made) ends the slice: the run
+        // is back at a step whose evaluation, sample and snapshot were already made.
+        const rewinds = r.rewinds;
         // Steps until the slice is used up or a step is due for an evaluation, sample or snapshot.
         for (;;) {
           const t0 = performance.now();
-          const res = r.gpu ? await gpuStep(r) : r.session.step(1);
+          if (r.gpu) await gpuStep(r);
+          else record(r, r.session.step(1));
           const t1 = performance.now();
           r.time.step += t1 - t0;
-          r.step = res.step;
-          r.lr = res.lr;
-          r.gradNorm = res.grad_norm;
-          r.tokensTrained = res.tokens_trained;
-          r.pendingLosses.push(...res.losses);
-          const due = res.done || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0;
+          if (r.rewinds !== rewinds) break;
+          const due = r.step >= r.info.options.steps || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0;
           if (due || t1 - slice0 >= SLICE_MS) break;
         }
         const done = r.step >= r.info.options.steps;
-        if (done || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0) {
-          await syncParams(r);
-        }
-        if (done || r.step % live.evalEvery === 0) evaluate(r);
-        if (done || r.step % live.sampleEvery === 0) sample(r);
-        if (done || r.step % live.snapshotEvery === 0) emitSnapshot(r);
+        const due = (every) => r.rewinds === rewinds && (done || r.step % every === 0);
+        if (due(live.evalEvery) || due(live.sampleEvery) || due(live.snapshotEvery)) await syncParams(r);
+        if (due(live.evalEvery)) evaluate(r);
+        if (due(live.sampleEvery)) sample(r);
+        if (due(live.snapshotEvery)) emitSnapshot(r);
         const now = performance.now();
         r.elapsedMs += now - slice0;
         if (done || now - r.lastProgress >= PROGRESS_MS) progress(r, now);
-        if (done) {
+        if (done && r.rewinds === rewinds) {
           setState(r, 'done');
           emit('trainDone', doneReport(r));
           break;
@@ -412,7 +452,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
         pendingLosses: [], lastProgress: 0, elapsedMs: 0, lastEval: null,
         time: { step: 0, eval: 0, sample: 0, snapshot: 0 },
         stopped: Promise.resolve(),
-        gpu: null, backend: null, syncedStep: 0, gpuQueue: Promise.resolve(),
+        gpu: null, backend: null, gpuQueue: Promise.resolve(), rewinds: 0,
       };
       run = r;
       await startGpu(r, ['auto', 'webgpu', 'cpu'].includes(backend) ? backend : 'auto');

@@ -567,6 +567,13 @@ function onEval(e) {
   $('#evals tbody').prepend(tr);
 }
 
+/** The run went back to an earlier step (the GPU failed; the worker's rewind): the chart and the
+ *  average loss forget the undone steps, and the progress event that follows sets the counter. */
+function onRewind(d) {
+  chart.rewind(d.step, `${d.why} at step ${d.from}: the run went back to step ${d.step}, the last state brought back from the GPU`);
+  ui.emaLoss = chart.ema.at(-1) ?? null;
+}
+
 function onSample(s) {
   const fig = document.createElement('figure');
   fig.className = 'sample';
@@ -691,6 +698,7 @@ function wire() {
   e.on('trainState', onState);
   e.on('trainDone', onDone);
   e.on('trainBackend', showTrainBackend);
+  e.on('trainRewind', onRewind);
   e.on('error', (d) => showMessage(d.message));
 }
 

@@ -1,6 +1,8 @@
 // Training loss against step: an inline SVG drawn at the container's width. Four series: each
 // step's batch loss (faint), its exponential moving average, and the evaluation losses of the
-// training and validation splits (lines through dots). Linear or logarithmic loss axis.
+// training and validation splits (lines through dots). Linear or logarithmic loss axis. A run
+// that went back to an earlier step (the GPU failed) keeps each step once, as trained, with a
+// dashed mark where it went back.
 // Updates are coalesced into one redraw per animation frame, so a hidden tab draws nothing
 // and catches up when shown. Hovering reads the values at a step.
 import { svg, logTicks } from './svg.js';
@@ -28,6 +30,7 @@ export class LossChart {
     this.losses = [];
     this.ema = [];
     this.evals = []; // { step, train, val }
+    this.rewinds = []; // { step, why }: where the run went back to
     this.firstStep = firstStep;
     this.totalSteps = totalSteps;
     this.schedule();
@@ -43,6 +46,21 @@ export class LossChart {
       this.losses.push(l);
       this.ema.push(avg);
     }
+    this.schedule();
+  }
+
+  /**
+   * The run went back to `step` and takes the later steps again (after a GPU failure, from the
+   * last state brought back): their points go, as the model no longer holds what they trained,
+   * and a dashed line at `step` says why. Without this the retaken steps would be drawn twice.
+   */
+  rewind(step, why) {
+    const keep = this.steps.findIndex((s) => s > step);
+    if (keep >= 0) {
+      for (const series of [this.steps, this.losses, this.ema]) series.length = keep;
+    }
+    this.evals = this.evals.filter((e) => e.step <= step);
+    this.rewinds.push({ step, why });
     this.schedule();
   }
 
@@ -120,6 +138,11 @@ export class LossChart {
       plot.append(svg('path', { d, fill: 'none', stroke: colour, 'stroke-width': 2, class: `series-${key}`, 'stroke-dasharray': key === 'train' ? '5 3' : null }));
       for (const e of this.evals) plot.append(svg('circle', { cx: x(e.step), cy: y(e[key]), r: 3, fill: colour }));
     }
+    for (const r of this.rewinds) {
+      const at = x(r.step);
+      plot.append(svg('line', { x1: at, x2: at, y1: m.top, y2: m.top + ih, stroke: COLOURS.muted, 'stroke-dasharray': '6 3', class: 'rewind', 'data-step': r.step },
+        svg('title', {}, r.why)));
+    }
     g.append(plot);
 
     // Hover read-out.
@@ -154,7 +177,8 @@ export class LossChart {
   summary() {
     if (!this.steps.length) return 'Loss chart: no steps yet';
     const e = this.evals.at(-1);
-    return `Loss chart: ${this.steps.length} steps; latest moving average ${this.ema.at(-1).toFixed(3)}${e ? `, validation loss ${e.val.toFixed(3)} at step ${e.step}` : ''}`;
+    const back = this.rewinds.map((r) => `; ${r.why}`).join('');
+    return `Loss chart: ${this.steps.length} steps; latest moving average ${this.ema.at(-1).toFixed(3)}${e ? `, validation loss ${e.val.toFixed(3)} at step ${e.step}` : ''}${back}`;
   }
 }
 
