@@ -1,6 +1,7 @@
 //! The wasm kernels in a real browser (wasm-bindgen-test, headless Chromium): the simd128
 //! backend against the scalar reference on the same edge-hitting shapes as the native unit
-//! tests (src/kernels/tests.rs), plus an ignored timing run that prints GFLOPS.
+//! tests (src/kernels/tests.rs), a training step against scalar (`model::check`), plus an
+//! ignored timing run that prints GFLOPS.
 //!
 //! ```text
 //! wasm-pack test --headless --chrome -- --test web_kernels
@@ -145,5 +146,20 @@ fn kv_cached_logits_equal_the_batched_forward() {
             let d = cached.iter().zip(&full[t * 11..]).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
             assert!(d < 1e-3, "position {t}: cached and batched logits differ by {d}");
         }
+    }
+}
+
+/// A training step in the browser: the simd128 backend (relaxed SIMD in the relaxed build's run)
+/// against scalar on `model::check`'s layer and two GPT steps, as the plain step and as two
+/// data-parallel shards (what the Train page runs on threads, here one after the other).
+#[wasm_bindgen_test]
+fn a_training_step_on_simd128_matches_scalar() {
+    use glassgpt::model::check::against_scalar;
+    for shards in [1, 2] {
+        let a = against_scalar(&Simd, shards).unwrap();
+        for (name, err, tol) in a.rows() {
+            assert!(err <= tol, "simd128, {shards} shard(s): {name} off the scalar reference by {err:.2e} (tolerance {tol:.0e})");
+        }
+        assert!(a.gradients > 0.0, "simd128 and scalar round differently: an exact match would mean the check compared scalar with itself");
     }
 }

@@ -9,6 +9,7 @@
 //! - [`run`]: a training run as the Train page drives it (options checked field by field, the
 //!   CLI's loop step by step, evaluation, samples, attention probes, checkpoints to continue).
 //! - [`generate`]: KV-cached generation and sampling (temperature, top-k, top-p, seeded).
+//! - [`check`]: a backend against the scalar reference (a layer's products, two training steps).
 //! - [`inspect`]: attention maps, embeddings, position similarity, PCA of the embeddings.
 //! - [`math`]: deterministic `exp`/`ln`/`sin`/`cos`/`tanh`, so native and wasm agree bit for bit.
 //!
@@ -16,6 +17,7 @@
 //! Not implemented: dropout (nanoGPT's `shakespeare_char` uses 0.2; our default is 0, so a
 //! model trained here is deterministic and a nanoGPT export runs in eval mode anyway).
 
+pub mod check;
 pub mod generate;
 pub mod gpt;
 pub mod inspect;
