@@ -3,7 +3,8 @@
 //! `cargo bench --bench model [--features threads] [-- none|scalar|simd|threads|sharded|best ...]` prints, per kernel backend, the
 //! milliseconds of each part of a B = 16, T = 128 training step, training tokens/s, and
 //! generation tokens/s (a 64-character prompt, then 256 sampled characters with nanoGPT's
-//! sliding window, then 256 more with `overflow_keep = 64`). The "none" backend runs with
+//! sliding window, then 256 more with `overflow_keep = 64`). Each figure is the median over
+//! the steps (10 after a warm-up) or the generation runs (5), with the range in parentheses. The "none" backend runs with
 //! matmuls that do nothing: the time the model's own layers take. With the threaded backend comes
 //! "sharded": the training step as `glassgpt train` and the Train page take it there, the batch
 //! split into data-parallel shards, one per thread.
@@ -45,7 +46,19 @@ fn now() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
-fn bench(k: &dyn Kernels, steps: usize, gen_tokens: usize) {
+/// The median and the range of `xs` (sorted in place).
+fn spread(xs: &mut [f64]) -> (f64, f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+}
+
+/// "median (min-max)" of `xs`, scaled by `scale`.
+fn show(xs: &mut [f64], scale: f64) -> String {
+    let (m, lo, hi) = spread(xs);
+    format!("{:.1} ({:.1}-{:.1})", m * scale, lo * scale, hi * scale)
+}
+
+fn bench(k: &dyn Kernels, steps: usize, gen_tokens: usize, gen_runs: usize) {
     WALL.store(k.name() == "threads", std::sync::atomic::Ordering::Relaxed);
     let config = GptConfig::default();
     let (b, t) = (16, config.block_size);
@@ -54,8 +67,8 @@ fn bench(k: &dyn Kernels, steps: usize, gen_tokens: usize) {
     let mut rng = Rng::new(2);
     let inputs: Vec<u32> = (0..b * t).map(|_| rng.below(config.vocab_size) as u32).collect();
     let targets: Vec<u32> = (0..b * t).map(|_| rng.below(config.vocab_size) as u32).collect();
-    let (mut fwd, mut bwd, mut upd) = (0.0, 0.0, 0.0);
-    for step in 0..=steps {
+    let (mut fwd, mut bwd, mut upd, mut step) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..=steps {
         let t0 = now();
         gpt.forward(k, &inputs, &targets, b, t).unwrap();
         let t1 = now();
@@ -65,40 +78,51 @@ fn bench(k: &dyn Kernels, steps: usize, gen_tokens: usize) {
         gpt.clip_grad_norm(1.0);
         gpt.update(&AdamW::default(), 1e-3);
         let t3 = now();
-        if step > 0 {
+        if i > 0 {
             // step 0 warms caches and allocates AdamW's moments
-            fwd += t1 - t0;
-            bwd += t2 - t1;
-            upd += t3 - t2;
+            fwd.push(t1 - t0);
+            bwd.push(t2 - t1);
+            upd.push(t3 - t2);
+            step.push(t3 - t0);
         }
     }
-    let per = |x: f64| x / steps as f64 * 1e3;
-    let step_ms = per(fwd + bwd + upd);
+    let (step_s, _, _) = spread(&mut step.clone());
+    // Generation: `gen_runs` runs of a 64-character prompt, then `gen_tokens` characters inside
+    // the window, then `gen_tokens` more with the window full (nanoGPT's crop, keeping 64).
     let prompt: Vec<u32> = (0..64).map(|i| (i * 7 % config.vocab_size) as u32).collect();
     let sampler = Sampler::default();
     let mut session = Session::new(&config).unwrap();
-    let t0 = now();
-    session.feed(&gpt, k, &prompt).unwrap();
-    let t1 = now();
-    for _ in 0..gen_tokens {
-        session.next(&gpt, k, &sampler, &mut rng).unwrap();
+    let (mut prefill, mut gen, mut keep) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..gen_runs {
+        session.reset();
+        session.set_overflow_keep(config.block_size).unwrap(); // nanoGPT's crop
+        let t0 = now();
+        session.feed(&gpt, k, &prompt).unwrap();
+        let t1 = now();
+        for _ in 0..gen_tokens {
+            session.next(&gpt, k, &sampler, &mut rng).unwrap();
+        }
+        let t2 = now();
+        session.set_overflow_keep(64).unwrap();
+        for _ in 0..gen_tokens {
+            session.next(&gpt, k, &sampler, &mut rng).unwrap();
+        }
+        let t3 = now();
+        prefill.push(t1 - t0);
+        gen.push(gen_tokens as f64 / (t2 - t1));
+        keep.push(gen_tokens as f64 / (t3 - t2));
     }
-    let t2 = now();
-    session.set_overflow_keep(64).unwrap();
-    for _ in 0..gen_tokens {
-        session.next(&gpt, k, &sampler, &mut rng).unwrap();
-    }
-    let t3 = now();
     println!(
-        "{:>7}  step {step_ms:7.1} ms (forward {:6.1}, backward {:6.1}, update {:4.1})  train {:6.0} tok/s  prefill(64) {:5.1} ms  generate {:5.0} tok/s (keep 64: {:5.0})",
+        "{:>7}  step {} ms (forward {}, backward {}, update {})  train {:.0} tok/s  prefill(64) {} ms  generate {} tok/s (keep 64: {})",
         k.name(),
-        per(fwd),
-        per(bwd),
-        per(upd),
-        (b * t) as f64 / (step_ms / 1e3),
-        (t1 - t0) * 1e3,
-        gen_tokens as f64 / (t2 - t1),
-        gen_tokens as f64 / (t3 - t2),
+        show(&mut step, 1e3),
+        show(&mut fwd, 1e3),
+        show(&mut bwd, 1e3),
+        show(&mut upd, 1e3),
+        (b * t) as f64 / step_s,
+        show(&mut prefill, 1e3),
+        show(&mut gen, 1.0),
+        show(&mut keep, 1.0),
     );
 }
 
@@ -115,12 +139,15 @@ fn bench_sharded(simd: &dyn Kernels, shards: usize, steps: usize) {
     let mut rng = Rng::new(2);
     let data: Vec<u32> = (0..64 * 1024).map(|_| rng.below(config.vocab_size) as u32).collect();
     trainer.step_sharded(&mut gpt, &mut replicas, simd, &data).unwrap(); // warm-up, allocations
-    let t0 = Instant::now();
-    for _ in 0..steps {
-        trainer.step_sharded(&mut gpt, &mut replicas, simd, &data).unwrap();
-    }
-    let step_ms = t0.elapsed().as_secs_f64() / steps as f64 * 1e3;
-    println!("sharded  step {step_ms:7.1} ms ({shards} data-parallel shards of {} sequences)  train {:6.0} tok/s", b / shards, (b * t) as f64 / (step_ms / 1e3));
+    let mut step: Vec<f64> = (0..steps)
+        .map(|_| {
+            let t0 = Instant::now();
+            trainer.step_sharded(&mut gpt, &mut replicas, simd, &data).unwrap();
+            t0.elapsed().as_secs_f64()
+        })
+        .collect();
+    let (median, _, _) = spread(&mut step);
+    println!("sharded  step {} ms ({shards} data-parallel shards of {} sequences)  train {:.0} tok/s", show(&mut step, 1e3), b / shards, (b * t) as f64 / median);
 }
 
 fn main() {
@@ -128,15 +155,15 @@ fn main() {
     let want = |name: &str| picked.is_empty() || picked.iter().any(|p| p == name);
     println!("default model (4L, 4H, C = 128, T = 128, V = 65), training batch B = 16");
     if want("none") {
-        bench(&NoMatmul, 5, 256);
+        bench(&NoMatmul, 5, 256, 3);
     }
     if want("scalar") {
-        bench(&Scalar, 2, 64);
+        bench(&Scalar, 2, 64, 1);
     }
     // The fast backends of this build: "simd", and "threads" with `--features threads`.
     for k in glassgpt::kernels::all().into_iter().filter(|k| k.name() != "scalar") {
         if want("best") || want(k.name()) {
-            bench(k, 10, 256);
+            bench(k, 10, 256, 5);
         }
         // On the threaded backend, also the step training takes there: sharded across its pool.
         let shards = glassgpt::model::train::default_shards(k, 16);
