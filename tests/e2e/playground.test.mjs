@@ -1,6 +1,6 @@
 // The playground (index.html) in headless Chromium: the shipped model loads and every view is
-// drawn (those below the fold once scrolled near); a fixed seed gives the same text on the
-// threaded and the single-thread builds; the attention maps follow the prompt and the selected
+// drawn (those below the fold once scrolled near); a fixed seed gives the same text, and a long
+// prompt the same forward pass, on the threaded and the single-thread builds; the attention maps follow the prompt and the selected
 // head; a corrupt checkpoint is refused with a message while the model keeps working; the state
 // survives a reload through the URL hash; a phone-width screen does not scroll sideways. No
 // console errors anywhere.
@@ -110,11 +110,25 @@ test('the model loads and every view is drawn', async () => {
   assert.deepEqual(linked.problems, []);
 });
 
-test('a fixed seed generates the same text on the threaded and the single-thread build', async () => {
+// A 120-character prompt: its forward pass's products (120 × 128 × 384 for q, k, v) are split
+// across the threaded build's pool, and its attention runs one task per head.
+const LONG_PROMPT = 'ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\nArise, fair sun, and kill';
+
+test('a fixed seed generates the same text, and a long prompt the same forward pass, on the threaded and the single-thread build', async () => {
   const texts = {};
+  const forward = {};
   for (const [name, url] of [['threads', SITE], ['simd128', SITE_NOCOI]]) {
     const { page, context, problems } = await openPlayground(url + FIXED);
     texts[name] = { build: await page.textContent('[data-fact="build"]'), first: await generate(page), second: await generate(page) };
+    // The whole-sequence forward pass behind the attention maps and the next-character bars, once
+    // the threaded build's pool is up ('backends' waits for it): its kernels split across the
+    // workers, against the single-thread build's.
+    forward[name] = await page.evaluate(async (text) => {
+      const engine = globalThis.glassgpt.engine;
+      const { threads } = await engine.call('backends');
+      const r = await engine.call('inspect', { text });
+      return { threads, backend: r.backend, t: r.tokens.length, probs: Array.from(r.probs), attention: Array.from(r.attention) };
+    }, LONG_PROMPT);
     const stats = await page.textContent('#gen-stats');
     assert.match(stats, /chars\/s/);
     if (name === 'threads') {
@@ -131,6 +145,18 @@ test('a fixed seed generates the same text on the threaded and the single-thread
   assert.equal([...texts.threads.first].length, 150);
   assert.equal(texts.threads.first, texts.threads.second, 'the same seed twice in one page');
   assert.equal(texts.threads.first, texts.simd128.first, 'threads and simd128 builds agree');
+  assert.equal(forward.threads.backend, 'threads');
+  assert.ok(forward.threads.threads >= 2, `the threaded page's pool has ${forward.threads.threads} thread(s)`);
+  assert.equal(forward.simd128.backend, 'simd128');
+  assert.equal(forward.threads.t, [...LONG_PROMPT].length);
+  assert.equal(forward.threads.attention.length, forward.simd128.attention.length);
+  // The threaded kernels compute every float as the single-thread ones do (README, Invariants).
+  const maxDiff = (a, b) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+  const dp = maxDiff(forward.threads.probs, forward.simd128.probs);
+  const da = maxDiff(forward.threads.attention, forward.simd128.attention);
+  console.log(`forward over ${forward.threads.t} characters, ${forward.threads.threads} threads vs one: probabilities differ by ${dp}, attention by ${da}`);
+  assert.ok(dp <= 1e-6 && da <= 1e-6, `threaded forward vs single-thread: probabilities ${dp}, attention ${da}`);
+  assert.ok(Math.abs(forward.threads.probs.reduce((a, b) => a + b, 0) - 1) < 1e-4);
   fs.writeFileSync(path.join(ARTIFACTS, 'seed7.txt'), texts.threads.first);
   // The native CLI, on the same checkpoint, prompt, settings and seed, samples the same text.
   const cli = process.env.GLASSGPT_CLI;
