@@ -2,7 +2,8 @@
 // a software adapter): "auto" leaves it alone (the CPU is faster than a software GPU) and says
 // why; chosen explicitly, the attention maps and the next-character distribution come from the
 // GPU and agree with the CPU's; a lost device falls back to the CPU with a message, and the
-// model keeps generating. No console errors.
+// model keeps generating; the bench page times WebGPU, the shipped model resident on the GPU
+// included. No console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, open, screenshot, SITE_NOCOI } from './lib.mjs';
@@ -77,6 +78,36 @@ test('chosen WebGPU computes the maps and the next character as the CPU does; a 
   const gen = await page.evaluate(() => globalThis.glassgpt.engine.call('generate', { prompt: 'ROMEO:\n', seed: 3, length: 40 }));
   assert.equal([...gen.text].length, 40);
   await screenshot(page, 'playground-webgpu-lost');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+// The bench page with a WebGPU adapter: its quick run (`#quick=1`) times WebGPU's matmul rows
+// (capped at 2·256³ FLOPs because SwiftShader is a software adapter) and the shipped model
+// resident on the GPU: a training step and a forward pass, as the pages use it. Timing is
+// reported, never asserted.
+test('bench page: WebGPU matmul rows and the shipped model resident on the GPU', async () => {
+  const { page, context, problems } = await open(browser, `${SITE_NOCOI}bench.html#auto=1&quick=1`);
+  await page.waitForFunction(() => document.body.dataset.benchDone === 'true', null, { timeout: 240000 });
+  const r = await page.evaluate(() => window.benchResult);
+  assert.equal(r.error, undefined, r.error);
+  assert.ok(r.webgpu, 'the page found an adapter');
+  assert.equal(r.webgpuSoftware, true, `SwiftShader is a software adapter: ${r.webgpu}`);
+  assert.match(await page.textContent('[data-fact="webgpu"]'), /software adapter/);
+  const gpuMatmul = r.matmul.filter((m) => m.backend === 'webgpu');
+  assert.equal(gpuMatmul.length, 7, JSON.stringify(gpuMatmul.map((m) => m.label)));
+  for (const m of gpuMatmul) assert.ok(Number.isFinite(m.gflops) && m.gflops > 0, JSON.stringify(m));
+  const gpuModel = r.model.filter((m) => m.backend === 'webgpu');
+  assert.deepEqual(gpuModel.map((m) => m.kind), ['train', 'forward']);
+  assert.match(gpuModel[0].what, /^train step B=2 T=128 \(resident/);
+  assert.match(gpuModel[1].what, /^forward 1x128 \(resident/);
+  for (const m of gpuModel) {
+    assert.ok(m.median_ms > 0 && m.min_ms <= m.median_ms && m.median_ms <= m.max_ms, JSON.stringify(m));
+    assert.ok(Math.abs(m.tokens_per_s - (m.kind === 'train' ? 2 * 128 : 128) / (m.median_ms / 1e3)) < 1e-6 * m.tokens_per_s, JSON.stringify(m));
+  }
+  const rows = await page.$$eval('#model-table tbody tr', (trs) => trs.map((tr) => tr.cells[1].textContent));
+  assert.deepEqual(rows.filter((b) => b === 'webgpu').length, 2);
+  console.log(`WebGPU (${r.webgpu}) on the bench page: ${gpuModel.map((m) => `${m.kind} ${m.median_ms.toFixed(0)} ms`).join(', ')}`);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -34,6 +34,14 @@ export const LIVE_DEFAULTS = {
   snapshotEvery: 25, probe: '',
 };
 
+/** A GPUAdapter as the page names it, and whether it is a software one (SwiftShader, a fallback). */
+export function describeAdapter(adapter) {
+  const info = adapter.info ?? {};
+  const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(described);
+  return { described, software };
+}
+
 /**
  * The WebGPU adapter for `wanted` ('auto' | 'webgpu' | 'cpu'): `{ adapter, described, gpuWasm }`
  * when WebGPU should be used (gpuWasm: the WebGPU build, loaded only then), else `{ note }`
@@ -50,9 +58,7 @@ export async function pickGpuAdapter(wanted) {
     adapter = null;
   }
   if (!adapter) return { note: 'WebGPU gave no adapter (no usable GPU)' };
-  const info = adapter.info ?? {};
-  const described = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
-  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /swiftshader/i.test(described);
+  const { described, software } = describeAdapter(adapter);
   if (software && wanted === 'auto') return { note: `only a software adapter (${described}): the CPU is faster` };
   try {
     return { adapter, described, gpuWasm: await loadGpuWasm() };
