@@ -225,11 +225,21 @@ static THREADS: threads::Threads = threads::Threads;
 #[cfg(all(feature = "threads", target_arch = "wasm32"))]
 pub static POOL_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Set while a reader has chosen one thread in a threaded build (the playground's "CPU threads",
+/// wasm `useThreads(false)`): [`best`] is then the single-thread SIMD backend, pool or not.
+#[cfg(feature = "threads")]
+pub static ONE_THREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The fastest CPU backend here: "threads" when the `threads` feature is on and rayon's pool
-/// has started with more than one thread, else the single-thread SIMD one (the same bits).
+/// has started with more than one thread (and no one chose [`ONE_THREAD`]), else the
+/// single-thread SIMD one (the same bits).
 pub fn best() -> &'static dyn Kernels {
     #[cfg(all(feature = "threads", target_arch = "wasm32"))]
     if !POOL_STARTED.load(std::sync::atomic::Ordering::Acquire) {
+        return &SIMD;
+    }
+    #[cfg(feature = "threads")]
+    if ONE_THREAD.load(std::sync::atomic::Ordering::Acquire) {
         return &SIMD;
     }
     #[cfg(feature = "threads")]

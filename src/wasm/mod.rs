@@ -84,6 +84,20 @@ pub fn matmul(inp: &[f32], weight: &[f32], m: usize, k: usize, n: usize) -> Resu
 }
 
 #[cfg(feature = "model-api")]
+/// The reader's choice of CPU kernels: `false` runs the model on one thread even in the threaded
+/// build (the same results: its kernels compute every float as the single-thread ones do),
+/// `true` on the pool again once it has started. Returns the kernels in use now: "threads" or
+/// "simd128" (always "simd128" in a single-thread build, and in the threaded one until the pool
+/// is up).
+#[wasm_bindgen(js_name = useThreads)]
+pub fn use_threads(on: bool) -> String {
+    #[cfg(feature = "threads")]
+    crate::kernels::ONE_THREAD.store(!on, std::sync::atomic::Ordering::Release);
+    let _ = on;
+    kernels().name().to_string()
+}
+
+#[cfg(feature = "model-api")]
 /// The kernels the model runs on in this build: the thread pool's when the threaded build's
 /// pool has started (`initThreadPool` runs before any model call), else single-thread SIMD.
 pub(crate) fn kernels() -> &'static dyn Kernels {

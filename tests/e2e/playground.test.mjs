@@ -169,6 +169,35 @@ test('a fixed seed generates the same text, and a long prompt the same forward p
   }
 });
 
+test('the reader can run the threaded build on one thread (#threads=one) and back: the same text, the pill says which', async () => {
+  const { page, context, problems } = await openPlayground(`${SITE}${FIXED}&threads=one`);
+  assert.match(await page.textContent('[data-fact="build"]'), /^threads /);
+  assert.equal(await page.inputValue('#threads-select'), 'one');
+  assert.match(await page.textContent('#backend-pill'), /^simd128 · 1 thread \(chosen\)/);
+  const one = await generate(page);
+  const status = () => page.evaluate(() => globalThis.glassgpt.engine.call('backend'));
+  assert.equal((await status()).generate, 'simd128');
+  // The core's own kernels, after the pool is up ('backends' waits for it): still one thread.
+  await page.evaluate(() => globalThis.glassgpt.engine.call('backends'));
+  assert.equal((await page.evaluate(() => globalThis.glassgpt.engine.call('setThreads', { on: false }))).kernels, 'simd128');
+  await page.click('#core > summary'); // "About this page's core"
+  await page.selectOption('#threads-select', 'auto');
+  await page.waitForFunction(() => /^threads · \d+ workers/.test(document.getElementById('backend-pill').textContent));
+  assert.match(await page.evaluate(() => location.hash), /(^#|&)threads=auto(&|$)/);
+  // The model runs on the pool again: the same text.
+  assert.equal((await status()).generate, 'threads');
+  assert.equal((await page.evaluate(() => globalThis.glassgpt.engine.call('setThreads', { on: true }))).kernels, 'threads');
+  assert.equal(await generate(page), one, 'one thread and the pool generate the same text');
+  assert.deepEqual(problems, []);
+  await context.close();
+  // A page that is not cross-origin isolated has no pool: the choice is shown, and disabled.
+  const single = await openPlayground(SITE_NOCOI);
+  assert.equal(await single.page.inputValue('#threads-select'), 'one');
+  assert.ok(await single.page.isDisabled('#threads-select'));
+  assert.deepEqual(single.problems, []);
+  await single.context.close();
+});
+
 test('the attention maps follow the prompt, and generation updates them', async () => {
   const { page, context, problems } = await openPlayground(SITE + FIXED);
   const before = await canvasStats(page, '.att-canvas');

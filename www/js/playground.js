@@ -25,6 +25,7 @@ const DEFAULTS = {
   prompt: 'ROMEO:\n', temp: 0.8, topk: 0, topp: 1, seed: 42, len: 300,
   layer: 0, head: 0, zoom: 0, stretch: true, d: 0, plen: 0, // d, plen 0: the model's C and block_size
   backend: 'auto', // auto | webgpu | cpu: where the attention maps' forward pass runs
+  threads: 'auto', // auto | one: the threaded build's pool, or one thread (the same results)
 };
 const state = readHash(DEFAULTS);
 addEmbedButton(() => `<glassgpt-attention${attr('prompt', $('prompt').value.slice(-200))}${attr('layer', state.layer ?? 0)}${attr('head', state.head ?? 0)}></glassgpt-attention>`);
@@ -523,7 +524,7 @@ function fact(name, text, cls) {
 /** The backend pill and facts: which backend computes the maps and which generates, and why. */
 function showBackend(b) {
   const { note } = engine.info;
-  const cpu = `${b.generate === 'threads' ? `threads · ${b.threads} workers` : 'simd128 · 1 thread'}${engine.info.relaxed ? ' · relaxed' : ''}`;
+  const cpu = `${b.generate === 'threads' ? `threads · ${b.threads} workers` : `simd128 · 1 thread${b.oneThread ? ' (chosen)' : ''}`}${engine.info.relaxed ? ' · relaxed' : ''}`;
   setBackend(b.forward === 'webgpu' ? `WebGPU + ${cpu}` : cpu, 'ready', [note, b.note].filter(Boolean).join('; '));
   fact('forward', b.forward === 'webgpu' ? `WebGPU (${b.adapter})` : `CPU, ${cpu}`);
   fact('generate', `CPU, ${cpu}`);
@@ -532,6 +533,12 @@ function showBackend(b) {
     : b.note ? `WebGPU is not in use: ${b.note}.` : '';
   const sel = $('backend-select');
   if (sel && b.wanted) sel.value = b.wanted;
+  // One thread is the only choice in the single-thread build (a page that is not cross-origin isolated).
+  const threaded = engine.info.build === 'threads';
+  const threadsSel = $('threads-select');
+  threadsSel.value = b.oneThread || !threaded ? 'one' : 'auto';
+  threadsSel.disabled = !threaded;
+  threadsSel.title = threaded ? '' : 'This page is not cross-origin isolated, so its build has no thread pool: one thread.';
   document.body.dataset.backend = b.forward;
 }
 
@@ -581,6 +588,14 @@ try {
   engine.on('backend', (b) => {
     showBackend(b);
     if (b.note) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
+    scheduleInspect(0);
+  });
+  // The reader's CPU choice from the hash (the pool stays up: "auto" takes it back at once).
+  if (state.threads === 'one' && engine.info.build === 'threads') showBackend(await engine.call('setThreads', { on: false }));
+  $('threads-select').addEventListener('change', async (e) => {
+    state.threads = e.target.value;
+    writeHash(state);
+    showBackend(await engine.call('setThreads', { on: state.threads !== 'one' }));
     scheduleInspect(0);
   });
   $('backend-select').addEventListener('change', async (e) => {

@@ -1,10 +1,11 @@
 // The worker that owns the wasm core. The page talks to it through engine.js.
 import { loadGpuWasm, loadSizingWasm, loadWasm } from './load.js';
-import { pickGpuAdapter, trainHandlers } from './train-worker.js';
+import { describeAdapter, pickGpuAdapter, trainHandlers } from './train-worker.js';
 
 let core = null; // what loadWasm returns: { wasm, build, threads, note, timings, startPool, ... }
 let model = null; // the wasm Model handle the playground works with
 let generation = 0; // bumped by `stop` and by each new `generate`, so an old loop ends itself
+let oneThread = false; // the reader chose one thread in the threaded build (setThreads)
 
 // The WebGPU side of the model. The CPU model stays the source of truth (generation with its KV
 // cache, training, embeddings); with WebGPU on, the full-sequence forward behind the attention
@@ -72,6 +73,15 @@ const handlers = {
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(want) ? want : 'auto';
     await syncGpu();
     return backendStatus();
+  },
+
+  /** The reader's CPU choice in a threaded build: `on` false runs the model on one thread (the
+   *  same results), true on the pool again. Returns the backend status, with `kernels`: the
+   *  core's kernels now ('simd128' until the pool is up). */
+  setThreads({ on = true } = {}) {
+    oneThread = core.build === 'threads' && !on;
+    const kernels = core.wasm.useThreads(!oneThread);
+    return { ...backendStatus(), kernels };
   },
 
   /** Destroys the GPU device, as a driver reset would: the next GPU call fails and the model falls back. */
@@ -185,20 +195,24 @@ const handlers = {
     return { scenario, estimate: sizing.estimate(scenario), models: presets.models.map((m) => ({ id: m.id, name: m.name })) };
   },
 
-  /** What this browser and build can run: CPU backends, and WebGPU's adapter if there is one. */
+  /** What this browser and build can run: CPU backends, and WebGPU's adapter if there is one
+   *  (`webgpuSoftware`: it is a software one, such as SwiftShader). */
   async backends() {
     const cpu = core.wasm.benchBackends();
     let webgpu = null;
+    let webgpuSoftware = false;
     if (globalThis.navigator?.gpu) {
       try {
         const mm = await (await loadGpuWasm()).WebGpuMatmul.create();
         webgpu = String((typeof mm.adapter === 'function' ? mm.adapter() : mm.adapter) || 'adapter');
         mm.free();
+        const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+        webgpuSoftware = adapter ? describeAdapter(adapter).software : /swiftshader/i.test(webgpu);
       } catch (e) {
         webgpu = null;
       }
     }
-    return { build: core.build, threads: core.threads, relaxed: core.relaxed, cpu, webgpu };
+    return { build: core.build, threads: core.threads, relaxed: core.relaxed, cpu, webgpu, webgpuSoftware };
   },
 
   /** One benchmark measurement; `kind` picks the wasm function (see src/wasm/bench.rs). */
@@ -207,8 +221,12 @@ const handlers = {
       case 'matmul':
         if (backend === 'webgpu') return benchWebGpuMatmul(m, k, n, samples);
         return core.wasm.benchMatmul(backend, op, m, k, n, samples, minSampleMs);
-      case 'train': return core.wasm.benchTrainStep(backend, batch, samples);
-      case 'forward': return core.wasm.benchForward(backend, samples);
+      case 'train':
+        if (backend === 'webgpu') return benchWebGpuModel('train', batch, samples);
+        return core.wasm.benchTrainStep(backend, batch, samples);
+      case 'forward':
+        if (backend === 'webgpu') return benchWebGpuModel('forward', 1, samples);
+        return core.wasm.benchForward(backend, samples);
       case 'generate': return core.wasm.benchGenerate(backend, tokens, samples);
       default: throw new Error(`unknown benchmark ${kind}`);
     }
@@ -256,6 +274,37 @@ async function benchWebGpuMatmul(m, k, n, samples) {
     gflops: flops / med / 1e6, gflops_best: flops / ms[0] / 1e6, gflops_worst: flops / ms[ms.length - 1] / 1e6, calls_per_sample: 1 };
 }
 
+// WebGPU model timing: the loaded model (the bench page loads the shipped one) resident on the GPU,
+// used as the pages use it: a training step as the Train page takes it (the batch uploaded, the
+// loss and gradient norm read back), a forward pass as the playground's (the logits read back).
+// Milliseconds per call after a warm-up call (pipelines, buffers), median and range.
+async function benchWebGpuModel(kind, batch, samples) {
+  if (!model) throw new Error('the WebGPU model benchmarks need a model: call loadModel first');
+  const cfg = model.config();
+  const [b, t, v] = [Math.max(1, Math.min(64, batch)), cfg.block_size, cfg.vocab_size];
+  const gpt = await (await loadGpuWasm()).WebGpuGpt.create(model.paramsView().slice(), cfg, b);
+  try {
+    const inputs = Array.from({ length: b * t }, (_, i) => (i * 7 + (i >> 3)) % v);
+    const targets = Array.from({ length: b * t }, (_, i) => (i * 5 + 1) % v);
+    const step = { inputs, targets, b, t, lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, grad_clip: 1.0 };
+    const once = kind === 'train' ? () => gpt.trainStep(step) : () => gpt.forward(inputs, b, t);
+    await once();
+    const ms = [];
+    for (let i = 0; i < Math.max(1, samples); i++) {
+      const t0 = performance.now();
+      await once();
+      ms.push(performance.now() - t0);
+    }
+    ms.sort((x, y) => x - y);
+    const med = ms[ms.length >> 1];
+    const what = kind === 'train' ? `train step B=${b} T=${t} (resident; loss and gradient norm read back)` : `forward ${b}x${t} (resident; logits read back)`;
+    return { backend: 'webgpu', what, median_ms: med, min_ms: ms[0], max_ms: ms[ms.length - 1], tokens_per_s: (b * t) / (med / 1e3), samples: ms.length };
+  } finally {
+    gpt.destroy();
+    gpt.free();
+  }
+}
+
 async function setModel(next, name) {
   generation++; // ends a generation running on the old model before it is freed
   model?.free();
@@ -265,10 +314,11 @@ async function setModel(next, name) {
   return { name, ...model.config(), backend: backendStatus() };
 }
 
-/** { forward, generate, adapter, wanted, note }: what the page shows about the backends. */
+/** { forward, generate, threads, oneThread, adapter, wanted, note }: what the page shows about the
+ *  backends (forward and generate: 'webgpu', 'threads' or 'simd128'). */
 function backendStatus() {
-  const cpu = core ? core.build : 'none';
-  return { forward: gpu ? 'webgpu' : cpu, generate: cpu, threads: core?.threads ?? 0, adapter: gpuAdapter, wanted: gpuWanted, note: gpuNote };
+  const cpu = core ? (oneThread ? 'simd128' : core.build) : 'none';
+  return { forward: gpu ? 'webgpu' : cpu, generate: cpu, threads: core?.threads ?? 0, oneThread, adapter: gpuAdapter, wanted: gpuWanted, note: gpuNote };
 }
 
 /**
@@ -360,7 +410,7 @@ const NEEDS_MODEL = new Set(['generate', 'inspect', 'embeddings']);
 // What may run before the threaded build's pool has started (on one thread: the core picks its
 // kernels per call). Everything else (training, benchmarks, which name backends) waits for it.
 const BEFORE_POOL = new Set(['init', 'loadModel', 'loadModelBytes', 'generate', 'stop', 'inspect', 'embeddings', 'sinusoidal',
-  'matmulCheck', 'backend', 'setBackend', 'loseGpuDevice', 'sizing']);
+  'matmulCheck', 'backend', 'setBackend', 'setThreads', 'loseGpuDevice', 'sizing']);
 
 self.onmessage = async (e) => {
   const { id, method, args } = e.data;
