@@ -305,7 +305,9 @@ fn test(root: &Path) -> Result<(), String> {
     // The browser test targets are the tests/web*.rs files; the others are native-only.
     let mut wasm_test = Command::new("wasm-pack");
     // `--test NAME` before any `--`: after it they would go to the test runner, not cargo.
-    wasm_test.args(["test", "--headless", "--chrome", "--features", "webgpu"]);
+    // The runner gives a whole test file 20 s by default; the WebGPU files run on SwiftShader, a
+    // software GPU (tests/web_webgpu.rs took 10-16 s here), so a busy machine gets 120.
+    wasm_test.env("WASM_BINDGEN_TEST_TIMEOUT", "120").args(["test", "--headless", "--chrome", "--features", "webgpu"]);
     for name in test_targets(root, "web") {
         wasm_test.args(["--test", &name]);
     }
