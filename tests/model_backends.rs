@@ -1,8 +1,7 @@
 //! A training step on every backend of this build against the scalar reference
-//! (`glassgpt::model::check`: one linear layer's three products above the threaded backend's split
-//! threshold, and two training steps of a GPT whose sequences span three causal panels, sizes a
-//! multiple of no micro-tile): the same products, losses, gradients and updates to float
-//! tolerance. The threaded backend runs in pools of two and three threads built here, whatever
+//! (`glassgpt::model::check`: two training steps of a GPT whose products are above the threaded
+//! backend's split threshold and whose sequences span three causal panels, T and V ending in
+//! partial micro-tiles): the same losses, gradients and updates to float tolerance. The threaded backend runs in pools of two and three threads built here, whatever
 //! the machine's core count, and so does the data-parallel sharded step that the Train page and
 //! `glassgpt train` run on threads.
 #![cfg(not(target_arch = "wasm32"))]

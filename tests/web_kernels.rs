@@ -150,7 +150,7 @@ fn kv_cached_logits_equal_the_batched_forward() {
 }
 
 /// A training step in the browser: the simd128 backend (relaxed SIMD in the relaxed build's run)
-/// against scalar on `model::check`'s layer and two GPT steps, as the plain step and as two
+/// against scalar on `model::check`'s two GPT steps, as the plain step and as two
 /// data-parallel shards (what the Train page runs on threads, here one after the other).
 #[wasm_bindgen_test]
 fn a_training_step_on_simd128_matches_scalar() {

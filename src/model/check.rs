@@ -1,16 +1,17 @@
-//! A backend against the scalar reference on a training step, for the pages (the bench page runs
-//! it on every CPU backend of its build before it times one, so the threaded kernels are checked
-//! in the browser, on the pool they run on) and the tests (`tests/model_backends.rs` runs it
-//! natively on every backend, `tests/web_kernels.rs` in the browser).
+//! A backend against the scalar reference on a training step: `tests/model_backends.rs` runs it
+//! natively on every backend (the threaded one in pools of two and three threads), and
+//! `tests/web_kernels.rs` on simd128 (and relaxed SIMD) in the browser. (Not in the wasm builds'
+//! API: the threaded one has no room in its size budget; its pool is checked in the browser by
+//! the e2e tests instead.)
 //!
 //! Two training steps of a small GPT (B = 4, T = 67, C = 96, 3 heads, V = 53, 2 layers) from the
 //! same seed on the backend and on [`Scalar`]: the losses and gradient norms, every parameter
 //! tensor's gradient, and what the steps changed in every tensor. Every matmul product of a
 //! linear layer is in them (the forward in the loss, `dinp` and `dweight` and `dbias` in the
 //! gradients), and nothing takes a short cut: the products (M = B · T = 268 rows, up to 268 · 96 ·
-//! 384 = 9.9 M multiply-adds) are above the threaded backend's split threshold (2^20), no size is
-//! a multiple of a micro-tile, and the sequences span three of the attention's causal panels (32
-//! query rows).
+//! 384 = 9.9 M multiply-adds) are above the threaded backend's split threshold (2^20), T = 67 and
+//! V = 53 end in partial micro-tiles, and the sequences span three of the attention's causal
+//! panels (32 query rows).
 
 use crate::config::GptConfig;
 use crate::kernels::scalar::Scalar;

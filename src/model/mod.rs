@@ -9,7 +9,7 @@
 //! - [`run`]: a training run as the Train page drives it (options checked field by field, the
 //!   CLI's loop step by step, evaluation, samples, attention probes, checkpoints to continue).
 //! - [`generate`]: KV-cached generation and sampling (temperature, top-k, top-p, seeded).
-//! - [`check`]: a backend against the scalar reference (a layer's products, two training steps).
+//! - [`check`]: a backend against the scalar reference on two training steps.
 //! - [`inspect`]: attention maps, embeddings, position similarity, PCA of the embeddings.
 //! - [`math`]: deterministic `exp`/`ln`/`sin`/`cos`/`tanh`, so native and wasm agree bit for bit.
 //!

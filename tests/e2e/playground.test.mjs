@@ -155,7 +155,7 @@ test('a fixed seed generates the same text, and a long prompt the same forward p
   const dp = maxDiff(forward.threads.probs, forward.simd128.probs);
   const da = maxDiff(forward.threads.attention, forward.simd128.attention);
   console.log(`forward over ${forward.threads.t} characters, ${forward.threads.threads} threads vs one: probabilities differ by ${dp}, attention by ${da}`);
-  assert.ok(dp <= 1e-6 && da <= 1e-6, `threaded forward vs single-thread: probabilities ${dp}, attention ${da}`);
+  assert.ok(dp === 0 && da === 0, `threaded forward vs single-thread: probabilities differ by ${dp}, attention by ${da}`);
   assert.ok(Math.abs(forward.threads.probs.reduce((a, b) => a + b, 0) - 1) < 1e-4);
   fs.writeFileSync(path.join(ARTIFACTS, 'seed7.txt'), texts.threads.first);
   // The native CLI, on the same checkpoint, prompt, settings and seed, samples the same text.

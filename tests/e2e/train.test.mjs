@@ -315,6 +315,8 @@ test('cross-origin isolated, the threaded build trains as the CLI does', async (
   const ev = await evals(page);
   assert.deepEqual(ev.map((e) => e.step), [0, 40]);
   assert.ok(ev.at(-1).val < ev[0].val);
+  // It ran on the pool: the session's kernels are the threaded ones, on two or more workers.
+  assert.match(await page.textContent('#train-backend'), /^Training runs on the CPU: the threads kernels of the threads build, [2-9]\d* workers; each step's batch is split into data-parallel shards/);
   // The threaded build trains each batch as data-parallel shards on its pool of workers
   // (Trainer::step_sharded); the native CLI (one thread) takes the plain step. The two are equal up
   // to float rounding (tests/model_backends.rs), so their evaluation losses agree to the CLI's

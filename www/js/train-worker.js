@@ -147,9 +147,12 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
   function gpuStep(r) {
     return withGpu(r, async () => {
       if (!r.gpu) return null;
+      // The batch first, outside the GPU's try: "all N steps are done" is the run's state, not a
+      // GPU failure, and must not move the run to the CPU.
+      const batch = r.session.nextBatch();
       let stats;
       try {
-        stats = await r.gpu.model.trainStep(r.session.nextBatch());
+        stats = await r.gpu.model.trainStep(batch);
       } catch (e) {
         await dropGpu(r, e);
         return null;
@@ -211,7 +214,8 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
     if (!r.gpu) return; // already dropped (or the run was reset)
     // A lost device first shows as a failed call (a mapping cancelled, a submit refused); its
     // `lost` promise settles a task or two later. Give it a moment, to say what happened.
-    for (let i = 0; i < 20 && r.gpu.model.lostReason == null; i++) await new Promise((ok) => setTimeout(ok, 10));
+    for (let i = 0; i < 20 && r.gpu?.model.lostReason == null; i++) await new Promise((ok) => setTimeout(ok, 10));
+    if (!r.gpu) return; // reset (or dropped) while it waited
     const lost = r.gpu?.model.lostReason;
     const msg = String(err?.message ?? err);
     const lostDevice = lost != null || /device lost/i.test(msg);
@@ -484,7 +488,13 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
         await halt(run, 'paused');
         await syncParams(run);
         progress(run, performance.now());
-        setState(run, 'paused');
+        // The loop may have taken the last step while this waited: a finished run is 'done' (said
+        // once: the loop says it unless the pause stopped it first), never paused.
+        if (run.step < run.info.options.steps) setState(run, 'paused');
+        else if (run.state !== 'done') {
+          setState(run, 'done');
+          emit('trainDone', doneReport(run));
+        }
       }
       return { state: run.state, step: run.step };
     },

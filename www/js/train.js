@@ -423,8 +423,9 @@ function showTrainBackend(b) {
     setBackend(`WebGPU · ${b.adapter}`, 'ready', `training on WebGPU (${b.adapter})`);
     $('#train-backend').textContent = `Training runs on WebGPU (${b.adapter}): each step's forward pass, loss, backward `
       + 'pass and AdamW update run in one submission with the weights, activations, gradients and optimiser state '
-      + 'resident on the GPU; only the losses and the gradient norm come back. The parameters are brought back to the '
-      + 'CPU model for each evaluation, sample and snapshot, and on pause.';
+      + 'resident on the GPU; only the losses and the gradient norm come back. The parameters and AdamW\'s moments are brought '
+      + 'back to the CPU model for each evaluation, sample and snapshot, and on pause; if the GPU fails, training '
+      + 'goes on there from the last of these.';
     return;
   }
   setBackend(cpu.pill, 'ready', cpu.title);

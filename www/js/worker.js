@@ -166,7 +166,7 @@ const handlers = {
     const report = model.inspect(text);
     const attention = model.attentionView().slice();
     const probs = model.inspectProbs();
-    return transferable({ report, attention, probs, tokens: model.inspectedTokens(), backend: core.build }, [attention.buffer, probs.buffer]);
+    return transferable({ report, attention, probs, tokens: model.inspectedTokens(), backend: backendStatus().forward }, [attention.buffer, probs.buffer]);
   },
 
   /** The model's embeddings and derived views: wte, wpe, position similarity, PCA of wte. */
