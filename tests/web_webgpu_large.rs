@@ -14,7 +14,8 @@
 //! So T = 99, C = 136 over 2 heads (HS = 68), V = 101, B = 2 (B·T = 198 rows), ~250k parameters:
 //! each crosses 64 and none is a multiple of 16 or 64, so every tile and reduction step has a
 //! ragged edge. C stays a multiple of 4, as the shipped C = 128, so the matmul takes its vec4 loads.
-//! One layer: wasm-bindgen-test-runner gives the whole file 20 s, and on SwiftShader the two tests
+//! One layer: wasm-bindgen-test-runner gives the whole file 20 s by default (`cargo xtask test` sets
+//! `WASM_BINDGEN_TEST_TIMEOUT=120`), and on SwiftShader the two tests
 //! take about 10 s (3.5 s compiling the pipelines, 2 s per GPU training step; a two-layer version took 19 s).
 //! Layer offsets are tested by `web_webgpu.rs`'s two-layer model.
 #![cfg(all(target_arch = "wasm32", feature = "webgpu"))]
