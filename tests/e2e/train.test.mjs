@@ -62,6 +62,18 @@ function glassgpt(args) {
   return execFileSync(path.join(ROOT, 'target/debug/glassgpt'), args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** `glassgpt train` on TEXT with RUN's options for `steps` steps: its output and its evaluations. */
+function cliTrain(steps, name) {
+  const data = path.join(tmp, `${name}.txt`);
+  fs.writeFileSync(data, TEXT);
+  const out = glassgpt(['train', '--data', data, '--out', path.join(tmp, `${name}.safetensors`),
+    '--n-layer', String(RUN.n_layer), '--n-head', String(RUN.n_head), '--n-embd', String(RUN.n_embd), '--block-size', String(RUN.block_size),
+    '--batch', String(RUN.batch_size), '--steps', String(steps), '--lr', String(RUN.lr), '--min-lr', String(RUN.min_lr),
+    '--warmup', String(RUN.warmup_steps), '--seed', String(RUN.seed), '--eval-every', String(LIVE.evalEvery), '--eval-iters', String(LIVE.evalIters)]);
+  const evs = out.split('\n').filter((l) => l.startsWith('step')).map((l) => l.trim().split(/\s+/)).map((w) => ({ step: Number(w[1]), train: Number(w[3]), val: Number(w[5]) }));
+  return { out, cli: evs };
+}
+
 let checkpointFile = null; // the first test's download
 let finalNext = null; // and its last next-character distribution
 let finalVal = null;
@@ -89,12 +101,7 @@ test('trains a tiny model on pasted text: the loss falls as natively, a sample a
 
   // The same run in the native CLI: the same evaluation losses, to 0.001 (the CLI prints four
   // decimals; the kernels may sum in another order).
-  const data = path.join(tmp, 'data.txt');
-  fs.writeFileSync(data, TEXT);
-  const out = glassgpt(['train', '--data', data, '--out', path.join(tmp, 'cli.safetensors'),
-    '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch', '8', '--steps', '120',
-    '--lr', '0.01', '--min-lr', '0.001', '--warmup', '10', '--seed', '42', '--eval-every', '40', '--eval-iters', '4']);
-  const cli = out.split('\n').filter((l) => l.startsWith('step')).map((l) => l.trim().split(/\s+/)).map((w) => ({ step: Number(w[1]), train: Number(w[3]), val: Number(w[5]) }));
+  const { out, cli } = cliTrain(RUN.steps, 'cli');
   assert.deepEqual(cli.map((e) => e.step), [0, 40, 80, 120], out);
   const diff = Math.max(...ev.flatMap((e, i) => [Math.abs(e.train - cli[i].train), Math.abs(e.val - cli[i].val)]));
   console.log(`browser vs native CLI: largest difference in evaluation loss ${diff.toExponential(2)}`);
@@ -321,12 +328,7 @@ test('cross-origin isolated, the threaded build trains as the CLI does', async (
   // (Trainer::step_sharded); the native CLI (one thread) takes the plain step. The two are equal up
   // to float rounding (tests/model_backends.rs), so their evaluation losses agree to the CLI's
   // printed 4 decimals: the browser's pool, checked against the native reference.
-  const data = path.join(tmp, 'data-threads.txt');
-  fs.writeFileSync(data, TEXT);
-  const out = glassgpt(['train', '--data', data, '--out', path.join(tmp, 'cli-threads.safetensors'),
-    '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch', '8', '--steps', '40',
-    '--lr', '0.01', '--min-lr', '0.001', '--warmup', '10', '--seed', '42', '--eval-every', '40', '--eval-iters', '4']);
-  const cli = out.split('\n').filter((l) => l.startsWith('step')).map((l) => l.trim().split(/\s+/)).map((w) => ({ step: Number(w[1]), train: Number(w[3]), val: Number(w[5]) }));
+  const { out, cli } = cliTrain(40, 'cli-threads');
   assert.deepEqual(cli.map((e) => e.step), [0, 40], out);
   for (const [b, c] of ev.map((e, i) => [e, cli[i]])) {
     assert.ok(Math.abs(b.train - c.train) < 1e-3 && Math.abs(b.val - c.val) < 1e-3, `step ${b.step}: threaded browser ${b.train}/${b.val}, CLI ${c.train}/${c.val}`);
