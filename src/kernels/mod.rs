@@ -262,10 +262,15 @@ pub fn by_name(name: &str) -> Option<&'static dyn Kernels> {
     }
 }
 
-/// Every backend in this build, slowest first (for a page's menu, a CLI flag's help, the bench).
+/// Every backend in this build, slowest first (for a page's menu, a CLI flag's help, the bench):
+/// the threaded one in the browser only once its pool has started (rayon has no threads before).
 pub fn all() -> Vec<&'static dyn Kernels> {
     #[allow(unused_mut)]
     let mut v: Vec<&'static dyn Kernels> = vec![&SCALAR, &SIMD];
+    #[cfg(all(feature = "threads", target_arch = "wasm32"))]
+    if !POOL_STARTED.load(std::sync::atomic::Ordering::Acquire) {
+        return v;
+    }
     #[cfg(feature = "threads")]
     v.push(&THREADS);
     v

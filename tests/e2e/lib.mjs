@@ -24,9 +24,11 @@ export async function launch({ webgpu = false } = {}) {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args, headless: true });
 }
 
-/** Opens `url` in a new page and records every problem the page has. */
-export async function open(browser, url, { viewport = { width: 1280, height: 900 }, init } = {}) {
+/** Opens `url` in a new page and records every problem the page has; `route(context)`, if given,
+ *  runs first (to stand in for some of the site's files). */
+export async function open(browser, url, { viewport = { width: 1280, height: 900 }, init, route } = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
+  if (route) await route(context);
   const page = await context.newPage();
   if (init) await page.addInitScript(init); // runs in the page before its own scripts
   const problems = [];

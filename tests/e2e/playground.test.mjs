@@ -198,6 +198,42 @@ test('the reader can run the threaded build on one thread (#threads=one) and bac
   await single.context.close();
 });
 
+test('a thread pool that never starts: the pages say so and run on one thread (the Train page too)', async () => {
+  // wasm-bindgen-rayon fetches its own module to start each pool worker from: that fetch (not the
+  // glue's import of the same file) gets a worker that never answers. initThreadPool waits for
+  // every worker, so the pool never comes up, as when a browser cannot start the workers.
+  const route = (context) => context.route(/workerHelpers[^/]*\.js$/, (r) => (r.request().resourceType() === 'fetch'
+    ? r.fulfill({ status: 200, contentType: 'text/javascript', body: 'self.onmessage = () => {};' })
+    : r.continue()));
+  const { page, context, problems } = await openPlayground(`${SITE}${FIXED}`, { route });
+  assert.match(await page.textContent('[data-fact="build"]'), /^threads /);
+  // The model works from the start, on one thread, and says so.
+  assert.match(await page.textContent('#backend-pill'), /^simd128 · 1 thread \((pool starting|no pool)\)/);
+  const text = await generate(page);
+  assert.ok(text.length > 0);
+  // After the worker's wait (10 s) the page says why it stays on one thread.
+  await page.waitForFunction(() => /\(no pool\)/.test(document.getElementById('backend-pill').textContent), null, { timeout: 30000 });
+  assert.match(await page.textContent('#banner'), /thread pool has not started after 10 s; using one thread until it does/);
+  assert.equal((await page.evaluate(() => globalThis.glassgpt.engine.call('backend'))).generate, 'simd128');
+  // What waited for the pool now runs on one thread: the bench's backends leave the threads out.
+  assert.deepEqual((await page.evaluate(() => globalThis.glassgpt.engine.call('backends'))).cpu, ['scalar', 'simd128']);
+  assert.equal(await generate(page), text, 'the same text as before the wait');
+  assert.deepEqual(problems, []);
+  await context.close();
+  // The Train page, which waits for the pool before it is ready, comes up and trains on one
+  // thread. (A context of its own: the first page's service worker would serve it the stand-in.)
+  const train = await open(browser, `${SITE}train.html`, { route });
+  await train.page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+  assert.match(await train.page.textContent('#backend-pill'), /^simd128 · 1 thread \(no pool\)/);
+  assert.match(await train.page.textContent('#train-backend'), /^Training runs on the CPU: the simd128 kernels of the threads build \(the thread pool has not started after 10 s/);
+  await train.page.click('#start');
+  await train.page.waitForFunction(() => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) >= 2, null, { timeout: 60000 });
+  await train.page.click('#pause');
+  await train.page.waitForSelector('body[data-train-state="paused"]');
+  assert.deepEqual(train.problems, []);
+  await train.context.close();
+});
+
 test('the attention maps follow the prompt, and generation updates them', async () => {
   const { page, context, problems } = await openPlayground(SITE + FIXED);
   const before = await canvasStats(page, '.att-canvas');

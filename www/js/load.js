@@ -70,14 +70,18 @@ async function startBuild(dir, imported) {
 /**
  * Imports and instantiates a build. `prefer` is 'auto', 'threads' or 'simd128'; `relaxed` is
  * 'auto' (relaxed SIMD where the engine has it) or 'off'.
- * Returns { wasm, build, threads, relaxed, note, timings, startPool } where note says why threads
- * are off, if they are, and timings ({ import, instantiate, pool }, ms) what starting the build took.
- * The threaded build returns before its thread pool exists: `startPool()` starts it (once; later
- * calls return the same promise) and resolves when it is up, never rejecting. Until then the core
- * runs on one thread, with the same results, so a page need not wait for the pool; if the pool
- * cannot start, the build stays on one thread, `threads` becomes 1 and `note` says why.
+ * Returns { wasm, build, threads, relaxed, note, timings, pool, startPool, onPool } where note says
+ * why threads are off, if they are, and timings ({ import, instantiate, pool }, ms) what starting
+ * the build took. The threaded build returns before its thread pool exists: `startPool()` starts it
+ * (once; later calls return the same promise) and resolves when it is up, when it failed, or
+ * after `poolWaitMs` without it (wasm-bindgen-rayon waits for every pool worker's first message,
+ * so a worker that never starts would hold it for ever), never rejecting. Until the pool is up the
+ * core runs on one thread, with the same results, so a page need not wait for it. `pool` says
+ * where it stands: 'starting', 'up', 'failed' (`threads` becomes 1), 'late' (not up after
+ * poolWaitMs; it may still come up), or 'none' in the single-thread build; `note` says why while
+ * it is not up, and `onPool`, if the caller sets it, is called at each change after the start.
  */
-export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto', threads: want } = {}) {
+export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto', threads: want, poolWaitMs = 10000 } = {}) {
   if (!simdAvailable()) {
     throw new Error('This browser does not run WebAssembly SIMD, which glassgpt needs (Chrome 91+, Firefox 89+, Safari 16.4+).');
   }
@@ -95,15 +99,28 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
       const wasm = await startBuild(`pkg-threads${suffix}`, lap);
       lap();
       const n = Math.max(1, Math.min(want ?? navigator.hardwareConcurrency ?? 2, 16));
-      const core = { wasm, build: 'threads', threads: n, relaxed, note, timings: timings() };
-      let pool = null;
-      core.startPool = () => (pool ??= (lap(), wasm.initThreadPool(n)).then(() => {
-        wasm.poolStarted();
+      const core = { wasm, build: 'threads', threads: n, relaxed, note, timings: timings(), pool: 'starting', onPool: null };
+      const set = (pool, why) => {
+        core.pool = pool;
+        core.note = why;
+        core.onPool?.(pool);
+      };
+      let started = null;
+      core.startPool = () => (started ??= new Promise((done) => {
         lap();
-        core.timings = timings();
-      }, (e) => {
-        core.threads = 1;
-        core.note = `the thread pool did not start (${e?.message ?? e}); using one thread`;
+        wasm.initThreadPool(n).then(() => {
+          wasm.poolStarted();
+          lap();
+          core.timings = timings();
+          set('up', note);
+        }, (e) => {
+          core.threads = 1;
+          set('failed', `the thread pool did not start (${e?.message ?? e}); using one thread`);
+        }).finally(done);
+        setTimeout(() => {
+          if (core.pool === 'starting') set('late', `the thread pool has not started after ${Math.round(poolWaitMs / 1000)} s; using one thread until it does`);
+          done();
+        }, poolWaitMs);
       }));
       return core;
     } catch (e) {
@@ -114,5 +131,5 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
   }
   const wasm = await startBuild(`pkg${suffix}`, lap);
   lap();
-  return { wasm, build: 'simd128', threads: 1, relaxed, note, timings: timings(), startPool: () => Promise.resolve() };
+  return { wasm, build: 'simd128', threads: 1, relaxed, note, timings: timings(), pool: 'none', startPool: () => Promise.resolve(), onPool: null };
 }

@@ -523,8 +523,13 @@ function fact(name, text, cls) {
 
 /** The backend pill and facts: which backend computes the maps and which generates, and why. */
 function showBackend(b) {
-  const { note } = engine.info;
-  const cpu = `${b.generate === 'threads' ? `threads · ${b.threads} workers` : `simd128 · 1 thread${b.oneThread ? ' (chosen)' : ''}`}${engine.info.relaxed ? ' · relaxed' : ''}`;
+  const threaded = engine.info.build === 'threads';
+  // Why a threaded build runs on one thread: the reader's choice, or its pool (starting, late, failed).
+  const why = b.oneThread ? ' (chosen)' : !threaded ? '' : b.pool === 'starting' ? ' (pool starting)' : b.pool === 'up' ? '' : ' (no pool)';
+  const cpu = `${b.generate === 'threads' ? `threads · ${b.threads} workers` : `simd128 · 1 thread${why}`}${engine.info.relaxed ? ' · relaxed' : ''}`;
+  const note = threaded ? b.poolNote : engine.info.note;
+  fact('threads', String(b.pool === 'up' ? b.threads : 1)); // what the model can run on now
+  $('core-note').textContent = note;
   setBackend(b.forward === 'webgpu' ? `WebGPU + ${cpu}` : cpu, 'ready', [note, b.note].filter(Boolean).join('; '));
   fact('forward', b.forward === 'webgpu' ? `WebGPU (${b.adapter})` : `CPU, ${cpu}`);
   fact('generate', `CPU, ${cpu}`);
@@ -533,23 +538,23 @@ function showBackend(b) {
     : b.note ? `WebGPU is not in use: ${b.note}.` : '';
   const sel = $('backend-select');
   if (sel && b.wanted) sel.value = b.wanted;
-  // One thread is the only choice in the single-thread build (a page that is not cross-origin isolated).
-  const threaded = engine.info.build === 'threads';
+  // One thread is the only choice in the single-thread build (a page that is not cross-origin
+  // isolated) and where the threaded build's pool failed to start.
+  const pooled = threaded && b.pool !== 'failed';
   const threadsSel = $('threads-select');
-  threadsSel.value = b.oneThread || !threaded ? 'one' : 'auto';
-  threadsSel.disabled = !threaded;
-  threadsSel.title = threaded ? '' : 'This page is not cross-origin isolated, so its build has no thread pool: one thread.';
+  threadsSel.value = b.oneThread || !pooled ? 'one' : 'auto';
+  threadsSel.disabled = !pooled;
+  threadsSel.title = !threaded ? 'This page is not cross-origin isolated, so its build has no thread pool: one thread.'
+    : !pooled ? `The ${b.poolNote}.` : '';
   document.body.dataset.backend = b.forward;
 }
 
 async function coreFacts() {
-  const { version, build, threads, note } = engine.info;
+  const { version, build } = engine.info;
   fact('version', version);
   fact('build', `${build} (kernel: ${engine.info.isa})`);
-  fact('threads', String(threads));
   fact('coi', String(globalThis.crossOriginIsolated === true));
-  $('core-note').textContent = note;
-  showBackend({ forward: build, generate: build, threads, adapter: '', note: '' });
+  showBackend(await engine.call('backend'));
   const mm = await engine.call('matmulCheck', { m: 7, k: 13, n: 5 });
   fact('mm-shape', `(${mm.m}, ${mm.k}) · (${mm.n}, ${mm.k})ᵀ`);
   fact('mm-diff', mm.maxDiff.toExponential(2));
@@ -585,9 +590,14 @@ try {
     showMessage(`The core's matmul self-check could not run: ${e.message}`);
   });
   engine.on('error', ({ message }) => showMessage(message));
+  let pool = 'starting';
   engine.on('backend', (b) => {
     showBackend(b);
-    if (b.note) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
+    // A thread pool given up on is news once; otherwise the GPU's note, as each change brings it.
+    const news = b.pool !== pool && (b.pool === 'failed' || b.pool === 'late');
+    pool = b.pool;
+    const note = news ? b.poolNote : b.note;
+    if (note) showMessage(`${note[0].toUpperCase()}${note.slice(1)}.`, 'warn');
     scheduleInspect(0);
   });
   // The reader's CPU choice from the hash (the pool stays up: "auto" takes it back at once).

@@ -67,7 +67,7 @@ export async function pickGpuAdapter(wanted) {
   }
 }
 
-export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
+export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend }) {
   let text = null; // the text runs train on
   let textStats = null;
   let checkpoint = null; // bytes of a checkpoint loaded to continue, until reset
@@ -408,9 +408,11 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable }) {
       return wasm().trainPlan(options, vocabSize ?? textStats?.vocab_size ?? 65);
     },
 
-    /** The limits and defaults the page states. */
+    /** The limits and defaults the page states, the kernels training runs on and why (`pool`,
+     *  `poolNote`: the threaded build's pool, as the worker's backend status says). */
     trainLimits() {
-      return { ...wasm().trainLimits(), live: LIVE_DEFAULTS };
+      const { pool, poolNote } = backend();
+      return { ...wasm().trainLimits(), live: LIVE_DEFAULTS, pool, poolNote };
     },
 
     /**

@@ -403,9 +403,12 @@ async function start() {
 
 /** The CPU build's pill text and its one-line description. */
 function cpuBackend() {
-  const { build, threads, note, relaxed, isa } = ui.engine.info;
-  const pill = `${build === 'threads' ? `threads · ${threads} workers` : 'simd128 · 1 thread'}${relaxed ? ' · relaxed' : ''}`;
-  const shards = build === 'threads'
+  const { build, threads, relaxed, isa } = ui.engine.info;
+  // The threaded build trains on its pool once the pool is up (trainLimits' kernels), else on one thread.
+  const pooled = ui.limits.kernels === 'threads';
+  const note = build === 'threads' ? ui.limits.poolNote : ui.engine.info.note;
+  const pill = `${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${build === 'threads' ? ' (no pool)' : ''}`}${relaxed ? ' · relaxed' : ''}`;
+  const shards = pooled
     ? `, ${threads} workers; each step's batch is split into data-parallel shards (a model replica per worker, `
       + 'gradients averaged): as many as split the batch evenly, at most one per worker'
     : '';
@@ -721,6 +724,11 @@ try {
   globalThis.glassgpt = { get engine() { return ui.engine; } }; // for the console and the tests
   ui.limits = await ui.engine.call('trainLimits');
   showTrainBackend(null);
+  // A threaded build's pool that comes up (or is given up on) after this: what the next run uses.
+  ui.engine.on('backend', async () => {
+    ui.limits = await ui.engine.call('trainLimits');
+    if (ui.state === 'idle') showTrainBackend(null);
+  });
   $('[data-limit="text"]').textContent = fmtBytes(ui.limits.max_text_bytes);
   readHash();
   const p = matchingPreset();

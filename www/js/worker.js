@@ -57,7 +57,9 @@ const handlers = {
     }
     core = await loadWasm({ prefer, relaxed });
     // The threaded build's pool starts now, in the background: the core runs on one thread until
-    // it is up, and the worker holds training and benchmarks until then (BEFORE_POOL).
+    // it is up, and the worker holds training and benchmarks until then (BEFORE_POOL), or until
+    // loadWasm gives up waiting. The page hears of each change ('backend').
+    core.onPool = () => emit('backend', backendStatus());
     core.startPool();
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
     return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note, timings: core.timings };
@@ -212,7 +214,7 @@ const handlers = {
         webgpu = null;
       }
     }
-    return { build: core.build, threads: core.threads, relaxed: core.relaxed, cpu, webgpu, webgpuSoftware };
+    return { build: core.build, threads: core.threads, relaxed: core.relaxed, cpu, webgpu, webgpuSoftware, poolNote: backendStatus().poolNote };
   },
 
   /** One benchmark measurement; `kind` picks the wasm function (see src/wasm/bench.rs). */
@@ -249,7 +251,7 @@ const handlers = {
   },
 
   // The Train page: trainSetText, trainStart, trainPause, trainResume, trainReset, ... (train-worker.js).
-  ...trainHandlers({ wasm: () => core.wasm, emit, yieldToEvents, transferable }),
+  ...trainHandlers({ wasm: () => core.wasm, emit, yieldToEvents, transferable, backend: () => backendStatus() }),
 };
 
 // WebGPU matmul timing: each call uploads both operands and reads the product back, so this
@@ -317,8 +319,12 @@ async function setModel(next, name) {
 /** { forward, generate, threads, oneThread, adapter, wanted, note }: what the page shows about the
  *  backends (forward and generate: 'webgpu', 'threads' or 'simd128'). */
 function backendStatus() {
-  const cpu = core ? (oneThread ? 'simd128' : core.build) : 'none';
-  return { forward: gpu ? 'webgpu' : cpu, generate: cpu, threads: core?.threads ?? 0, oneThread, adapter: gpuAdapter, wanted: gpuWanted, note: gpuNote };
+  // The CPU kernels the model runs on now: the threaded build's only once its pool is up.
+  const cpu = core ? (oneThread || (core.build === 'threads' && core.pool !== 'up') ? 'simd128' : core.build) : 'none';
+  return {
+    forward: gpu ? 'webgpu' : cpu, generate: cpu, threads: core?.threads ?? 0, oneThread, pool: core?.pool ?? 'none',
+    poolNote: core?.build === 'threads' && core.pool !== 'up' ? core.note : '', adapter: gpuAdapter, wanted: gpuWanted, note: gpuNote,
+  };
 }
 
 /**
