@@ -85,7 +85,7 @@ async fn a_run_falls_back_from_the_gpu_to_the_last_state_brought_back() {
         run.count_step(stats.loss, stats.grad_norm).unwrap();
         if step == 4 {
             let (params, adam) = gpu.read_train_state().await.unwrap();
-            run.set_external_state(&params, adam).unwrap();
+            run.set_external_state(params, adam).unwrap();
         }
     }
     gpu.context().destroy();

@@ -251,13 +251,25 @@ pub struct Plan {
     pub memory_bytes: u64,
 }
 
+/// Bytes of one copy of the parameters of `config` (f32).
+fn param_bytes(config: &GptConfig) -> u64 {
+    let (l, t, c, v) = (config.n_layer as u64, config.block_size as u64, config.n_embd as u64, config.vocab_size as u64);
+    (v * c + t * c + l * (12 * c * c + 13 * c) + 2 * c) * 4
+}
+
+/// [`TrainRun::external_fits`] for a run of `config` with batches of `b` sequences: its
+/// [`memory_bytes`] and six more copies of the parameters within [`MAX_MEMORY_BYTES`].
+pub fn external_fits(config: &GptConfig, b: usize) -> bool {
+    memory_bytes(config, b) + 6 * param_bytes(config) <= MAX_MEMORY_BYTES as u64
+}
+
 /// Bytes a run of `config` with batches of `b` sequences holds: four copies of the parameters
 /// (weights, gradients, two AdamW moments) and the activations of `Activations::new(b, T)`.
 pub fn memory_bytes(config: &GptConfig, b: usize) -> u64 {
     let (l, t, c, nh, v) =
         (config.n_layer as u64, config.block_size as u64, config.n_embd as u64, config.n_head as u64, config.vocab_size as u64);
     let (b, hs) = (b as u64, c / nh.max(1));
-    let params = (v * c + t * c + l * (12 * c * c + 13 * c) + 2 * c) * 4;
+    let params = param_bytes(config);
     // Per position and layer: ln1, qkv (3C), atty, residual2, ln2, fch, fch_gelu (4C each),
     // residual3, and four LayerNorm statistics; per position: the encoder, ln_f, logits,
     // probs and their gradient (V each), backward scratch (9C), inputs, targets, losses.
@@ -479,6 +491,14 @@ impl TrainRun {
         self.trainer.step_sharded(&mut self.gpt, &mut self.replicas, simd, &self.ids[..self.split])
     }
 
+    /// Whether this run may also train on another backend (the GPU) within [`MAX_MEMORY_BYTES`]:
+    /// besides the run's own memory, this side then holds the state kept to fall back to and,
+    /// while [`TrainRun::set_external_state`] takes the next, that one too (parameters and both
+    /// AdamW moments, each).
+    pub fn external_fits(&self) -> bool {
+        external_fits(self.gpt.config(), self.options.batch_size)
+    }
+
     /// The next step's batch for a backend that runs the step itself (the GPU), drawn as
     /// [`TrainRun::step`] draws it, with everything that step needs; [`TrainRun::count_step`]
     /// counts it once it has run, and [`TrainRun::set_external_state`] brings the state back.
@@ -509,9 +529,9 @@ impl TrainRun {
     /// step counted so far itself, and keeps the run as it now stands for
     /// [`TrainRun::fall_back`]. Refuses, changing nothing, a wrong length, a non-finite value, or
     /// more AdamW updates than steps.
-    pub fn set_external_state(&mut self, params: &[f32], adam: AdamState) -> Result<()> {
+    pub fn set_external_state(&mut self, params: Vec<f32>, adam: AdamState) -> Result<()> {
         let (step, sampler) = self.trainer.position();
-        let state = TrainState { step, sampler: sampler.clone(), params: params.to_vec(), adam };
+        let state = TrainState { step, sampler: sampler.clone(), params, adam };
         self.restore_state(&state)?;
         self.external = Some(state);
         Ok(())
@@ -788,7 +808,7 @@ mod tests {
             assert!(e.contains(&want), "{e:?} should say {want:?}");
             assert_eq!(run.snapshot_state(), good, "a refused state changed the run ({want})");
         }
-        let e = run.set_external_state(&good.params[1..], good.adam.clone()).unwrap_err().to_string();
+        let e = run.set_external_state(good.params[1..].to_vec(), good.adam.clone()).unwrap_err().to_string();
         assert!(e.contains(&format!("{} parameters given", n - 1)), "{e}");
         assert_eq!(run.snapshot_state(), good);
     }
@@ -833,7 +853,7 @@ mod tests {
             let loss = external_step(&mut run, &mut other);
             assert_eq!(loss.to_bits(), losses[step - 1], "step {step} elsewhere");
             if step == 10 {
-                run.set_external_state(other.params(), other.adam_state()).unwrap();
+                run.set_external_state(other.params().to_vec(), other.adam_state()).unwrap();
             }
         }
         assert_eq!(run.steps_done(), 13);
@@ -891,6 +911,22 @@ mod tests {
         let acts = 4 * (b * t * (l * 16 * c + 13 * c + 3 * v) + l * b * nh * t * t);
         let est = memory_bytes(&config, 32);
         assert!(est >= params + acts && (est as f64) < 1.1 * (params + acts) as f64, "{est} vs {}", params + acts);
+    }
+
+    #[test]
+    fn a_run_trains_on_the_gpu_only_with_room_for_the_state_it_falls_back_to() {
+        // 4 layers of C = 640: 4 · (12 · 640² + 13 · 640) + (65 + 8) · 640 + 2 · 640 = 19,742,080
+        // parameters, 78,968,320 bytes; four copies and the activations of 1 × 8 fit the 512 MB
+        // (536,870,912 bytes), ten copies do not.
+        let big = RunOptions { n_layer: 4, n_head: 8, n_embd: 640, block_size: 8, batch_size: 1, ..tiny() }.model_config(65);
+        assert_eq!(param_bytes(&big), 78_968_320);
+        assert!(memory_bytes(&big, 1) <= MAX_MEMORY_BYTES as u64, "the premise: the run itself fits");
+        assert!(!external_fits(&big, 1));
+        // Half the width: a quarter of the matrices, ten copies fit.
+        let half = RunOptions { n_layer: 4, n_head: 8, n_embd: 320, block_size: 8, batch_size: 1, ..tiny() }.model_config(65);
+        assert!(external_fits(&half, 1));
+        let run = TrainRun::new(&"the cat sat on the mat. ".repeat(30), tiny()).unwrap();
+        assert!(run.external_fits());
     }
 
     #[test]

@@ -171,6 +171,13 @@ impl TrainSession {
         })
     }
 
+    /// Whether the run may train on the GPU within the page's memory cap: the state kept to fall
+    /// back to, and the one being brought back, on top of the run's own memory.
+    #[wasm_bindgen(js_name = gpuFits)]
+    pub fn gpu_fits(&self) -> bool {
+        self.run.external_fits()
+    }
+
     /// The parameters (flat, llm.c order), copied: what `WebGpuGpt.create` uploads.
     pub fn params(&self) -> Vec<f32> {
         self.run.gpt().params().to_vec()
@@ -181,11 +188,11 @@ impl TrainSession {
     /// stands for `fallBack()`. Throws on a wrong length, a non-finite value or a bad t, changing
     /// nothing.
     #[wasm_bindgen(js_name = setExternalState)]
-    pub fn set_external_state(&mut self, params: &[f32], m: &[f32], v: &[f32], t: f64) -> Result<(), JsError> {
+    pub fn set_external_state(&mut self, params: Vec<f32>, m: Vec<f32>, v: Vec<f32>, t: f64) -> Result<(), JsError> {
         if !(t >= 0.0 && t.fract() == 0.0 && t <= run::MAX_STEPS as f64) {
             return Err(JsError::new(&format!("t: {t} must be a whole number of AdamW updates from 0 to {}", run::MAX_STEPS)));
         }
-        let adam = AdamState { m: m.to_vec(), v: v.to_vec(), t: t as u64 };
+        let adam = AdamState { m, v, t: t as u64 };
         self.run.set_external_state(params, adam).map_err(js_error)
     }
 

@@ -34,6 +34,24 @@ pub struct GpuContext {
     lost: Rc<RefCell<Option<String>>>,
 }
 
+/// A buffer made for one call (a readback's staging buffer, a one-off matmul's operands),
+/// destroyed when dropped: on every way out of the call, an error half-way included, its GPU
+/// memory goes at once rather than whenever the JS object is collected.
+pub(crate) struct Transient(pub(crate) GpuBuffer);
+
+impl std::ops::Deref for Transient {
+    type Target = GpuBuffer;
+    fn deref(&self) -> &GpuBuffer {
+        &self.0
+    }
+}
+
+impl Drop for Transient {
+    fn drop(&mut self) {
+        self.0.destroy();
+    }
+}
+
 /// `navigator.gpu` in a window or a worker, or a readable reason why there is none.
 fn navigator_gpu() -> GpuResult<Gpu> {
     let global = js_sys::global();

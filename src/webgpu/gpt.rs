@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use web_sys::GpuBuffer;
 
-use super::context::GpuContext;
+use super::context::{GpuContext, Transient};
 use super::pipelines::{at, Plan, PlanBuilder, GRADNORM_PARTS};
 use super::{js_message, GpuError, GpuResult};
 use crate::config::{GptConfig, PosEncoding};
@@ -665,8 +665,9 @@ impl GpuGpt {
         let n = self.offsets.total;
         // A staging buffer per tensor: each stays within the device's buffer size limit as the
         // tensor itself does. Without training buffers the moments' staging stays zero.
+        // Destroyed when this returns, however it returns (a failing device errs half-way).
         let staging = ["params", "adamw m", "adamw v"]
-            .map(|label| self.ctx.staging_buffer(&format!("{label} staging"), n * 4))
+            .map(|label| self.ctx.staging_buffer(&format!("{label} staging"), n * 4).map(Transient))
             .into_iter()
             .collect::<GpuResult<Vec<_>>>()?;
         let encoder = self.ctx.begin()?;
@@ -678,17 +679,12 @@ impl GpuGpt {
                     .map_err(|e| GpuError::Gpu(format!("copyBufferToBuffer: {}", js_message(&e))))?;
             }
         }
-        let read = async {
-            self.ctx.submit(encoder).await?;
-            let mut out = Vec::with_capacity(3);
-            for buffer in &staging {
-                out.push(self.ctx.map_read(buffer, n).await?);
-            }
-            Ok::<_, GpuError>(out)
+        self.ctx.submit(encoder).await?;
+        let mut read = Vec::with_capacity(3);
+        for buffer in &staging {
+            read.push(self.ctx.map_read(buffer, n).await?);
         }
-        .await;
-        staging.iter().for_each(|b| b.destroy());
-        let [params, m, v]: [Vec<f32>; 3] = read?.try_into().expect("three readbacks");
+        let [params, m, v]: [Vec<f32>; 3] = read.try_into().expect("three readbacks");
         Ok((params, AdamState { m, v, t: self.adam.get().0 }))
     }
 
@@ -704,15 +700,13 @@ impl GpuGpt {
     /// `len` floats of `buffer`, through a staging buffer made for the occasion.
     async fn read(&self, buffer: &GpuBuffer, len: usize, label: &str) -> GpuResult<Vec<f32>> {
         let _guard = InFlight::enter(&self.in_flight)?;
-        let staging = self.ctx.staging_buffer(&format!("{label} staging"), len * 4)?;
+        let staging = Transient(self.ctx.staging_buffer(&format!("{label} staging"), len * 4)?);
         let encoder = self.ctx.begin()?;
         encoder
             .copy_buffer_to_buffer_with_f64_and_f64_and_f64(buffer, 0.0, &staging, 0.0, (len * 4) as f64)
             .map_err(|e| GpuError::Gpu(format!("copyBufferToBuffer: {}", js_message(&e))))?;
         self.ctx.submit(encoder).await?;
-        let out = self.ctx.map_read(&staging, len).await;
-        staging.destroy();
-        out
+        self.ctx.map_read(&staging, len).await
     }
 
     /// The attention probabilities of the last forward, (L, B, NH, T, T) at that forward's B and
@@ -723,15 +717,13 @@ impl GpuGpt {
         };
         let _guard = InFlight::enter(&self.in_flight)?;
         let len = self.config.n_layer * b * self.config.n_head * t * t;
-        let staging = self.ctx.staging_buffer("attention staging", len * 4)?;
+        let staging = Transient(self.ctx.staging_buffer("attention staging", len * 4)?);
         let encoder = self.ctx.begin()?;
         encoder
             .copy_buffer_to_buffer_with_f64_and_f64_and_f64(&self.acts.att, 0.0, &staging, 0.0, (len * 4) as f64)
             .map_err(|e| GpuError::Gpu(format!("copyBufferToBuffer: {}", js_message(&e))))?;
         self.ctx.submit(encoder).await?;
-        let att = self.ctx.map_read(&staging, len).await;
-        staging.destroy();
-        att
+        self.ctx.map_read(&staging, len).await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::context::GpuContext;
+use super::context::{GpuContext, Transient};
 use super::pipelines::{at, PlanBuilder};
 use super::GpuResult;
 use crate::error::Error;
@@ -69,11 +69,12 @@ impl GpuMatmul {
             check_len("matmul_forward", "bias", bias.len(), n, "N")?;
         }
         let ctx = &*self.ctx;
-        let inp_buf = ctx.storage_buffer("inp", m * k)?; // (M, K)
-        let weight_buf = ctx.storage_buffer("weight", n * k)?; // (N, K)
-        let bias_buf = ctx.storage_buffer("bias", n)?; // (N)
-        let out_buf = ctx.storage_buffer("out", m * n)?; // (M, N)
-        let staging = ctx.staging_buffer("out staging", m * n * 4)?;
+        // Every buffer here is destroyed when this returns, however it returns.
+        let inp_buf = Transient(ctx.storage_buffer("inp", m * k)?); // (M, K)
+        let weight_buf = Transient(ctx.storage_buffer("weight", n * k)?); // (N, K)
+        let bias_buf = Transient(ctx.storage_buffer("bias", n)?); // (N)
+        let out_buf = Transient(ctx.storage_buffer("out", m * n)?); // (M, N)
+        let staging = Transient(ctx.staging_buffer("out staging", m * n * 4)?);
         ctx.write_f32(&inp_buf, 0, inp)?;
         ctx.write_f32(&weight_buf, 0, weight)?;
         if let Some(bias) = bias {
@@ -100,11 +101,7 @@ impl GpuMatmul {
             .copy_buffer_to_buffer_with_f64_and_f64_and_f64(&out_buf, 0.0, &staging, 0.0, (m * n * 4) as f64)
             .map_err(|e| super::GpuError::Gpu(format!("copyBufferToBuffer: {}", super::js_message(&e))))?;
         ctx.submit(encoder).await?;
-        let out = ctx.map_read(&staging, m * n).await;
-        for buffer in [&inp_buf, &weight_buf, &bias_buf, &out_buf, &staging] {
-            buffer.destroy();
-        }
-        out
+        ctx.map_read(&staging, m * n).await
     }
 
     /// The backward products, accumulated into the given gradients as llm.c does:
@@ -142,9 +139,10 @@ impl GpuMatmul {
             ("inp", m * k, inp),
             ("weight", n * k, weight),
         ];
+        // Every buffer here is destroyed when this returns, however it returns.
         let mut gpu = Vec::with_capacity(buffers.len());
         for (label, len, data) in buffers {
-            let buffer = ctx.storage_buffer(label, len)?;
+            let buffer = Transient(ctx.storage_buffer(label, len)?);
             ctx.write_f32(&buffer, 0, data)?;
             gpu.push(buffer);
         }
@@ -153,7 +151,7 @@ impl GpuMatmul {
         };
         // One staging buffer holds the three results back to back: dinp, dweight, dbias.
         let total = m * k + n * k + n;
-        let staging = ctx.staging_buffer("backward staging", total * 4)?;
+        let staging = Transient(ctx.staging_buffer("backward staging", total * 4)?);
 
         let mut plan = PlanBuilder::new(ctx);
         plan.linear_backward_dinp(at(dinp_buf, 0), at(dout_buf, 0), at(weight_buf, 0), m, k, n)?;
@@ -181,11 +179,7 @@ impl GpuMatmul {
             offset += len;
         }
         ctx.submit(encoder).await?;
-        let all = ctx.map_read(&staging, total).await;
-        for buffer in gpu.iter().chain([&staging]) {
-            buffer.destroy();
-        }
-        let all = all?;
+        let all = ctx.map_read(&staging, total).await?;
         let (new_dinp, rest) = all.split_at(m * k);
         let (new_dweight, new_dbias) = rest.split_at(n * k);
         Ok((new_dinp.to_vec(), new_dweight.to_vec(), dbias.map(|_| new_dbias.to_vec())))

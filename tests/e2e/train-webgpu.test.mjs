@@ -70,13 +70,14 @@ test('a lost device moves the run to the CPU, says so, and the run finishes', as
   await page.click('#start');
   await page.waitForFunction(() => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0]) >= 25, null, { timeout: 120000 });
   assert.match(await page.textContent('#backend-pill'), /WebGPU/);
+  const gpuTps = Number((await page.textContent('[data-stat="tps"]')).replace(/,/g, '')); // the GPU's, shown
   // What the worker reports from here on, and the step counter as the page shows it just after
   // each progress event (its own listener runs first).
   await page.evaluate(() => {
     const seen = globalThis.seen = { progress: [], rewinds: [] };
     const e = globalThis.glassgpt.engine;
     e.on('trainRewind', (d) => seen.rewinds.push({ ...d, at: seen.progress.length }));
-    e.on('trainProgress', (d) => seen.progress.push({ step: d.step, shown: document.querySelector('[data-stat="step"]').textContent }));
+    e.on('trainProgress', (d) => seen.progress.push({ step: d.step, shown: document.querySelector('[data-stat="step"]').textContent, tps: d.tokensPerSec }));
   });
   assert.equal(await page.evaluate(() => globalThis.glassgpt.engine.call('trainLoseGpuDevice')), true);
   // The warning banner shows (until the run's "Done" message replaces it: the rest of a tiny run
@@ -100,7 +101,13 @@ test('a lost device moves the run to the CPU, says so, and the run finishes', as
   const [rw] = seen.rewinds;
   assert.deepEqual([rw.step, rw.from, rw.why], [s, n, 'WebGPU device lost']);
   assert.ok(seen.progress.slice(0, rw.at).every((p) => p.step <= n), JSON.stringify(seen.progress));
-  assert.deepEqual(seen.progress[rw.at], { step: s, shown: `${s} / 240` });
+  assert.deepEqual(seen.progress[rw.at], { step: s, shown: `${s} / 240`, tps: 0 });
+  // Tokens/s starts again at the rewind: by the end it is the CPU's alone, not a mix with the
+  // undone GPU steps (on SwiftShader, a software adapter, a step of this model takes tens of
+  // times the CPU's).
+  const cpuTps = seen.progress.at(-1).tps;
+  console.log(`tokens/s: ${Math.round(gpuTps)} on the GPU before the loss, ${Math.round(cpuTps)} on the CPU at the end`);
+  assert.ok(gpuTps > 0 && cpuTps > 3 * gpuTps, `tokens/s ${gpuTps} on the GPU, ${cpuTps} on the CPU`);
   assert.ok(seen.progress.slice(rw.at + 1).every((p, i, a) => p.step > (i ? a[i - 1].step : s)), JSON.stringify(seen.progress));
   assert.equal(seen.progress.at(-1).step, 240);
   assert.doesNotMatch(await page.textContent('#backend-pill'), /WebGPU/);

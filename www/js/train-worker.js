@@ -20,13 +20,16 @@
 // failure or a lost device takes the run back to the last state brought back (its step, data
 // order, parameters and moments: TrainSession.fallBack) and moves it to the CPU, which takes the
 // undone steps again exactly as the GPU did; it says so ('trainRewind', then 'trainBackend').
-// Tokens per second count only the time inside training steps; elapsed and the ETA count
+// Tokens per second count only the time inside training steps: trainProgress's over about the
+// last RATE_MS of it since the start or the last rewind (after a fall back, the CPU's rate), the
+// done report's over the whole run less the steps a rewind undid; elapsed and the ETA count
 // everything the run does (evaluations, samples and snapshots too), pauses excluded.
 
 import { loadGpuWasm } from './load.js';
 
 const SLICE_MS = 40; // a pause waits at most about this long (plus an evaluation)
 const PROGRESS_MS = 100; // at most ~10 progress events a second
+const RATE_MS = 5000; // the tokens/s shown: over about this much of the latest step time
 
 export const LIVE_DEFAULTS = {
   evalEvery: 100, evalIters: 10,
@@ -101,7 +104,11 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
     const pick = await pickGpuAdapter(wanted);
     if (run !== r) return; // reset or restarted meanwhile: its session is gone
     let note = pick.note ?? '';
-    if (pick.adapter) {
+    if (pick.adapter && !r.session.gpuFits()) {
+      // On the GPU the page also keeps the state to fall back to, and the next one as it comes back.
+      note = `this run is too large to train on the GPU within the page's ${Math.round(wasm().trainLimits().max_memory_bytes / 2 ** 20)} MB `
+        + 'with a copy of its parameters and AdamW\'s moments kept to fall back to; training on the CPU';
+    } else if (pick.adapter) {
       try {
         const model = await pick.gpuWasm.WebGpuGpt.create(r.session.params(), r.info, r.info.options.batch_size);
         r.gpu = { model, adapter: String(model.adapter || pick.described), dirty: false };
@@ -163,6 +170,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
       } catch (e) {
         r.gpu.dirty = false; // the GPU's state diverged: nothing brings it back
         rewind(r, 'training diverged');
+        freeGpu(r); // the run stops here; its device and buffers go now, not at reset
         throw e;
       }
       r.gpu.dirty = true;
@@ -183,6 +191,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
         const s = await r.gpu.model.readTrainState();
         r.session.setExternalState(s.params, s.m, s.v, s.t);
         r.gpu.dirty = false;
+        r.time.stepAtSync = r.time.step;
       } catch (e) {
         await dropGpu(r, e);
       }
@@ -205,6 +214,10 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
     r.lr = back.lr;
     r.tokensTrained = back.tokens_trained;
     r.rewinds += 1;
+    // The undone steps' time is not the run's: out of its average, and the rate starts again.
+    r.time.undone += r.time.step - r.time.stepAtSync;
+    r.time.stepAtSync = r.time.step;
+    r.recent = [];
     emit('trainRewind', { step: back.step, from, why });
     progress(r, performance.now());
     return back.step;
@@ -294,14 +307,13 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
     const done = r.step - r.stepAtStart;
     const elapsed = r.elapsedMs / 1000;
     const perStep = done > 0 ? elapsed / done : 0;
-    const stepMs = r.time.step;
     const data = {
       step: r.step,
       steps,
       losses: Float32Array.from(r.pendingLosses),
       lr: r.lr,
       gradNorm: r.gradNorm,
-      tokensPerSec: stepMs > 0 ? (done * r.tokensPerStep) / (stepMs / 1000) : 0,
+      tokensPerSec: recentRate(r),
       elapsed,
       eta: perStep * (steps - r.step),
       tokensTrained: r.tokensTrained,
@@ -338,6 +350,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
           const t1 = performance.now();
           r.time.step += t1 - t0;
           if (r.rewinds !== rewinds) break;
+          stepTime(r, slice0, t1 - t0);
           const due = r.step >= r.info.options.steps || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0;
           if (due || t1 - slice0 >= SLICE_MS) break;
         }
@@ -373,7 +386,34 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
     };
   }
 
-  const progressRate = (r) => (r.time.step > 0 ? ((r.step - r.stepAtStart) * r.tokensPerStep) / (r.time.step / 1000) : 0);
+  /** Training tokens/s over the run's counted steps (the time of steps a rewind undid left out). */
+  const progressRate = (r) => {
+    const ms = r.time.step - r.time.undone;
+    return ms > 0 ? ((r.step - r.stepAtStart) * r.tokensPerStep) / (ms / 1000) : 0;
+  };
+
+  /** Adds a step of `ms` (in the slice that began at `slice`) to the recent ones the rate is over. */
+  function stepTime(r, slice, ms) {
+    const last = r.recent.at(-1);
+    if (last?.slice === slice) {
+      last.steps += 1;
+      last.ms += ms;
+    } else r.recent.push({ slice, steps: 1, ms });
+    let total = r.recent.reduce((a, x) => a + x.ms, 0);
+    while (r.recent.length > 1 && total - r.recent[0].ms >= RATE_MS) total -= r.recent.shift().ms;
+  }
+
+  /** Training tokens/s over about the last RATE_MS of step time: 0 before a step since the run's
+   *  start or last rewind. After a fall back to the CPU it is the CPU's rate, not a mix. */
+  function recentRate(r) {
+    let steps = 0;
+    let ms = 0;
+    for (const x of r.recent) {
+      steps += x.steps;
+      ms += x.ms;
+    }
+    return ms > 0 ? (steps * r.tokensPerStep) / (ms / 1000) : 0;
+  }
 
   function start(r) {
     setState(r, 'running');
@@ -462,7 +502,10 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
         step: 0, stepAtStart: 0, lr: 0, gradNorm: 0, tokensTrained: info.tokens_trained,
         tokensPerStep: info.options.batch_size * info.block_size,
         pendingLosses: [], lastProgress: 0, elapsedMs: 0, lastEval: null,
-        time: { step: 0, eval: 0, sample: 0, snapshot: 0 },
+        // step: all step time; undone: of it, the steps a rewind took back; stepAtSync: `step` when
+        // the state a rewind goes back to was brought back. recent: the latest slices' steps and
+        // time, for the rate shown, since the run's start or its last rewind (a change of backend).
+        time: { step: 0, eval: 0, sample: 0, snapshot: 0, undone: 0, stepAtSync: 0 }, recent: [],
         stopped: Promise.resolve(),
         gpu: null, backend: null, gpuQueue: Promise.resolve(), rewinds: 0,
       };

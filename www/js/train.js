@@ -547,7 +547,8 @@ function onProgress(d) {
   ui.tokensTrained = d.tokensTrained;
   stat('step', `${d.step.toLocaleString('en-US')} / ${d.steps.toLocaleString('en-US')}`);
   if (ui.emaLoss !== null) stat('loss', ui.emaLoss.toFixed(3));
-  stat('tps', Math.round(d.tokensPerSec).toLocaleString('en-US'));
+  // Over the last few seconds of steps; none yet after a start or a fall back to the CPU.
+  stat('tps', d.tokensPerSec > 0 ? Math.round(d.tokensPerSec).toLocaleString('en-US') : '–');
   stat('elapsed', fmtTime(d.elapsed));
   stat('eta', d.step >= d.steps ? 'done' : d.step > 0 ? fmtTime(d.eta) : '–');
   stat('lr', d.lr ? d.lr.toExponential(2) : '–');
