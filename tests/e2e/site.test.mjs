@@ -59,3 +59,24 @@ test('relaxed SIMD can be turned off: the plain simd128 build loads and agrees t
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('turning a phone and resizing the window shows no error on any page', async () => {
+  // Charts redraw to their width inside a ResizeObserver; the browser then reports "ResizeObserver
+  // loop completed with undelivered notifications" as a window error event, which is not a failure.
+  for (const name of ['index.html', 'train.html', 'calculator.html', 'embed.html']) {
+    const { page, context, problems } = await open(browser, `${SITE}${name}`, { viewport: { width: 375, height: 800 } });
+    await page.evaluate(() => { globalThis.errorEvents = []; addEventListener('error', (e) => globalThis.errorEvents.push(e.message)); });
+    await page.waitForSelector('body[data-ready="true"], body[data-model="ready"], .banner.error:not([hidden])', { timeout: 60000 });
+    for (const [width, height] of [[800, 375], [375, 800], [1280, 900], [375, 800], [600, 800], [375, 800]]) {
+      await page.setViewportSize({ width, height });
+      await page.waitForTimeout(300);
+    }
+    const banner = await page.evaluate(() => { const b = document.getElementById('banner'); return !b || b.hidden ? '' : b.textContent; });
+    const events = await page.evaluate(() => globalThis.errorEvents);
+    console.log(`${name}: ${events.length} window error event(s) while resizing${events.length ? ` (${[...new Set(events)].join('; ')})` : ''}`);
+    assert.doesNotMatch(banner, /went wrong/, `${name}: ${banner}`);
+    assert.ok(events.every((m) => /^ResizeObserver loop/.test(m)), `${name}: ${events.join('; ')}`);
+    assert.deepEqual(problems, [], name);
+    await context.close();
+  }
+});

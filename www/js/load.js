@@ -108,7 +108,7 @@ export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto',
       let started = null;
       core.startPool = () => (started ??= new Promise((done) => {
         lap();
-        wasm.initThreadPool(n).then(() => {
+        Promise.resolve().then(() => wasm.initThreadPool(n)).then(() => {
           wasm.poolStarted();
           lap();
           core.timings = timings();

@@ -133,6 +133,9 @@ function installErrorHandlers() {
     showMessage(`Something went wrong: ${e.reason?.message ?? e.reason}`);
   });
   window.addEventListener('error', (e) => {
+    // The browser's note that a ResizeObserver callback changed a size it observes (the charts
+    // redraw to their new width) and the rest waits for the next frame: nothing went wrong.
+    if (/^ResizeObserver loop/.test(e.message)) return;
     showMessage(`Something went wrong: ${e.message}`);
   });
 }
