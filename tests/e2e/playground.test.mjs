@@ -99,6 +99,10 @@ test('the model loads and every view is drawn', async () => {
   const t = Number(await page.getAttribute('#att-large', 'data-t'));
   assert.equal(t, [...'ROMEO:\n'].length);
   assert.equal(await page.locator('.att-cols .ax').count(), t);
+  // No GPU here and "auto" chosen: the CPU is no fallback to warn of, before or after the pool is up.
+  await page.waitForFunction(() => /^threads · \d+ workers/.test(document.getElementById('backend-pill').textContent));
+  assert.equal(await page.evaluate(() => document.getElementById('banner').hidden), true, await page.textContent('#banner'));
+  assert.match(await page.textContent('#gpu-note'), /^WebGPU is not in use: /);
   await screenshot(page, 'playground');
   for (const part of ['generate', 'attention', 'positions', 'embeddings']) await shot(page, `#${part}`, `playground-${part}`);
   await context.close();
@@ -321,8 +325,17 @@ test('switching layer and head changes the large view; the hash keeps the choice
   assert.equal(await page.inputValue('#layer'), String(L - 1));
   assert.equal(await page.inputValue('#head'), '0');
   assert.equal(await page.inputValue('#seed'), '7');
+  // A link asking for more top-k candidates than the vocabulary has: the slider, its label, the
+  // state sent to the core and the link all say the vocabulary's size.
   await context.close();
   assert.deepEqual(problems, []);
+  const big = await openPlayground(`${SITE}#prompt=ROMEO%3A%0A&topk=9999&seed=7`);
+  const vocab = await big.page.textContent('[data-cfg="vocab_size"]');
+  assert.equal(await big.page.inputValue('#top_k'), vocab);
+  assert.equal(await big.page.textContent('#top_k-out'), vocab);
+  await big.page.waitForFunction((v) => location.hash.includes(`topk=${v}`), vocab);
+  await big.context.close();
+  assert.deepEqual(big.problems, []);
 });
 
 test('a corrupt checkpoint is refused with a message and the model keeps generating', async () => {

@@ -434,7 +434,14 @@ async function useModel(info) {
   el.status.replaceChildren(Object.assign(document.createElement('strong'), { textContent: info.name }), ' is loaded');
   el.card.dataset.state = 'ready';
   if (info.backend) showBackend(info.backend);
+  // Top-k up to the vocabulary: the browser clamps the slider to its new max; the state and the
+  // label follow (a link's topk=9999 reads as the vocabulary's size, and is sent as that).
   el.top_k.max = info.vocab_size;
+  if (state.topk !== Number(el.top_k.value)) {
+    state.topk = Number(el.top_k.value);
+    saveState();
+  }
+  showOutputs();
   const opts = (n, label) => Array.from({ length: n }, (_, i) => new Option(`${label} ${i}`, String(i)));
   el.layer.replaceChildren(...opts(info.n_layer, 'layer'));
   el.head.replaceChildren(...opts(info.n_head, 'head'));
@@ -590,13 +597,11 @@ try {
     showMessage(`The core's matmul self-check could not run: ${e.message}`);
   });
   engine.on('error', ({ message }) => showMessage(message));
-  let pool = 'starting';
+  // The worker's news: the GPU failed and the model is back on the CPU (why 'gpu'), or the thread
+  // pool came up or was given up on (why 'pool'). Only a loss is a warning; the pill says the rest.
   engine.on('backend', (b) => {
     showBackend(b);
-    // A thread pool given up on is news once; otherwise the GPU's note, as each change brings it.
-    const news = b.pool !== pool && (b.pool === 'failed' || b.pool === 'late');
-    pool = b.pool;
-    const note = news ? b.poolNote : b.note;
+    const note = b.why === 'gpu' ? b.note : b.pool === 'failed' || b.pool === 'late' ? b.poolNote : '';
     if (note) showMessage(`${note[0].toUpperCase()}${note.slice(1)}.`, 'warn');
     scheduleInspect(0);
   });

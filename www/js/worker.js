@@ -59,7 +59,7 @@ const handlers = {
     // The threaded build's pool starts now, in the background: the core runs on one thread until
     // it is up, and the worker holds training and benchmarks until then (BEFORE_POOL), or until
     // loadWasm gives up waiting. The page hears of each change ('backend').
-    core.onPool = () => emit('backend', backendStatus());
+    core.onPool = () => emit('backend', { ...backendStatus(), why: 'pool' });
     core.startPool();
     gpuWanted = ['auto', 'webgpu', 'cpu'].includes(wantGpu) ? wantGpu : 'auto';
     return { version: core.wasm.version(), build: core.wasm.buildKind(), threads: core.threads, relaxed: core.relaxed, isa: core.wasm.kernelIsa?.() ?? '', note: core.note, timings: core.timings };
@@ -382,7 +382,7 @@ function dropGpu(err) {
     : `WebGPU failed (${msg}); back on the CPU`;
   gpuWanted = 'cpu'; // not retried on the next call; choosing WebGPU again tries a new device
   releaseGpu();
-  emit('backend', backendStatus());
+  emit('backend', { ...backendStatus(), why: 'gpu' });
 }
 
 /** Softmax of one row of logits, in f64 (the CPU path's probabilities come from the core). */
