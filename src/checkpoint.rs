@@ -315,27 +315,31 @@ fn parse_entry(name: &str, v: &Value, data_len: usize) -> Result<Entry> {
         Some(other) => return Err(bad(format!("tensor {name} has dtype {other}; glassgpt reads F32, F16 and BF16"))),
         None => return Err(bad(format!("tensor {name} has no dtype string"))),
     };
+    // Read as u64 and checked against the file before anything becomes a usize (32 bits on
+    // wasm32): an offset or a dimension past the file is "outside" or "too large", whatever its size.
     let shape = v
         .get("shape")
         .and_then(Value::as_array)
-        .and_then(|a| a.iter().map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok())).collect::<Option<Vec<usize>>>())
+        .and_then(|a| a.iter().map(Value::as_u64).collect::<Option<Vec<u64>>>())
         .ok_or_else(|| bad(format!("tensor {name} has no shape (a list of non-negative integers)")))?;
-    let offsets = v
+    let (begin, end) = v
         .get("data_offsets")
         .and_then(Value::as_array)
         .filter(|a| a.len() == 2)
-        .and_then(|a| Some((usize::try_from(a[0].as_u64()?).ok()?, usize::try_from(a[1].as_u64()?).ok()?)))
-        .ok_or_else(|| bad(format!("tensor {name} has no data_offsets [begin, end]")))?;
-    let (begin, end) = offsets;
-    let numel = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad(format!("tensor {name} shape {shape:?} is too large")))?;
-    let want = numel.checked_mul(dtype.size()).ok_or_else(|| bad(format!("tensor {name} shape {shape:?} is too large")))?;
-    if begin > end || end > data_len {
+        .and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)))
+        .ok_or_else(|| bad(format!("tensor {name} has no data_offsets [begin, end] (two non-negative integers)")))?;
+    let too_large = || bad(format!("tensor {name} shape {shape:?} is too large"));
+    let numel = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).ok_or_else(too_large)?;
+    let want = numel.checked_mul(dtype.size() as u64).ok_or_else(too_large)?;
+    if begin > end || end > data_len as u64 {
         return Err(bad(format!("tensor {name} data_offsets [{begin}, {end}] lie outside the {data_len} data bytes (truncated file?)")));
     }
     if end - begin != want {
         return Err(bad(format!("tensor {name} has {} data bytes, expected {want} for shape {shape:?} in {dtype:?}", end - begin)));
     }
-    Ok(Entry { dtype, shape, begin, end })
+    // The offsets are within data_len now, a usize; a dimension may still not be (beside a 0).
+    let shape = shape.iter().map(|&d| usize::try_from(d).map_err(|_| too_large())).collect::<Result<Vec<usize>>>()?;
+    Ok(Entry { dtype, shape, begin: begin as usize, end: end as usize })
 }
 
 /// Converts an entry's bytes to f32 into `out`, refusing NaN and infinities.

@@ -170,6 +170,15 @@ fn damaged_files_are_errors_that_say_what_is_wrong() {
     nan[off..off + 4].copy_from_slice(&f32::NAN.to_le_bytes());
     assert_eq!(checkpoint_error(&join(&header, &nan)), "checkpoint tensor transformer.h.0.ln_2.weight has a non-finite value (NaN) at index 3");
 
+    // Offsets past the file, however large (10^12 does not fit wasm32's usize: tests/web.rs), and
+    // offsets that are not integers.
+    let mut h = header.clone();
+    h.get_mut("lm_head.weight").unwrap()["data_offsets"] = serde_json::json!([0u64, 1_000_000_000_000u64]);
+    assert!(checkpoint_error(&join(&h, &data)).contains("lm_head.weight data_offsets [0, 1000000000000] lie outside the"));
+    let mut h = header.clone();
+    h.get_mut("lm_head.weight").unwrap()["data_offsets"] = serde_json::json!([0, -4]);
+    assert!(checkpoint_error(&join(&h, &data)).contains("lm_head.weight has no data_offsets [begin, end] (two non-negative integers)"));
+
     let mut h = header.clone();
     h.get_mut("transformer.wte.weight").unwrap()["dtype"] = "I64".into();
     assert!(checkpoint_error(&join(&h, &data)).contains("dtype I64"));

@@ -23,3 +23,24 @@ fn matmul_binding_matches_hand_computed() {
 fn matmul_binding_rejects_wrong_lengths() {
     assert!(glassgpt::wasm::matmul(&[1.0; 5], &[1.0; 6], 2, 3, 2).is_err());
 }
+
+/// A checkpoint whose tensor offsets do not fit a 32-bit usize (wasm32's): the loader says they
+/// lie past the file's end, as it does natively, not that they are missing.
+#[wasm_bindgen_test]
+fn checkpoint_offsets_past_32_bits_are_outside_the_file() {
+    use glassgpt::checkpoint::{load, save_model};
+    use glassgpt::config::{GptConfig, PosEncoding};
+    let vocab = glassgpt::tokenizer::Vocab::from_text("abcdefg \n").unwrap();
+    let config = GptConfig { block_size: 8, vocab_size: vocab.len(), n_layer: 1, n_head: 2, n_embd: 8, pos_encoding: PosEncoding::Learned };
+    let gpt = glassgpt::model::Gpt::new(config, 4).unwrap();
+    let bytes = save_model(&gpt, &vocab, &Default::default()).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header["lm_head.weight"]["data_offsets"] = serde_json::json!([0u64, 1_000_000_000_000u64]);
+    let h = serde_json::to_string(&header).unwrap();
+    let mut damaged = (h.len() as u64).to_le_bytes().to_vec();
+    damaged.extend_from_slice(h.as_bytes());
+    damaged.extend_from_slice(&bytes[8 + n..]);
+    let e = load(&damaged).err().expect("a damaged checkpoint loaded").to_string();
+    assert!(e.contains("lm_head.weight data_offsets [0, 1000000000000] lie outside the"), "{e}");
+}
