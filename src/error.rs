@@ -56,3 +56,49 @@ impl From<std::io::Error> for Error {
         Error::Io(e.to_string())
     }
 }
+
+/// serde's message for a number its field's integer type cannot hold, as a person reads it
+/// (the bindings read JS objects with serde): `invalid value: integer `1000000000000000`,
+/// expected usize` → `1000000000000000 is too large`, `invalid type: floating point
+/// `1e30`, expected u64` (serde writes every digit and a ".0") → `1000…000 is too large`, a
+/// fraction or a negative number → `must be a whole number ≥ 0, got 2.5`. Any other message is
+/// returned as it is.
+pub fn plain_serde_message(msg: &str) -> String {
+    // Bytes and slices only: in the wasm builds float parsing was ~16 KB gzipped, and building
+    // a short e-notation ~1.5 KB more; this is a few hundred bytes.
+    let b = msg.as_bytes();
+    let num = [&b"invalid value: integer `"[..], b"invalid type: floating point `"].into_iter().find_map(|p| {
+        let rest = b.strip_prefix(p)?;
+        let end = rest.iter().position(|&c| c == b'`')?;
+        let ty = rest[end..].strip_prefix(b"`, expected ")?;
+        matches!(ty, b"usize" | b"u64" | b"u32" | b"u16" | b"u8").then_some(&rest[..end])
+    });
+    let Some(num) = num.and_then(|n| std::str::from_utf8(n).ok()) else { return msg.to_string() };
+    let int = &num[..num.bytes().position(|c| c == b'.').unwrap_or(num.len())];
+    let whole = num[int.len()..].bytes().all(|c| c == b'0' || c == b'.');
+    if whole && !int.starts_with('-') && int.bytes().any(|c| c != b'0') {
+        [int, " is too large"].concat()
+    } else {
+        ["must be a whole number ≥ 0, got ", num].concat()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_serde_message;
+
+    #[test]
+    fn serdes_number_messages_read_plainly() {
+        // As serde-wasm-bindgen gives them for the Train page's 1e15, 1e20, 1e30 and 2.5.
+        assert_eq!(plain_serde_message("invalid value: integer `1000000000000000`, expected usize"), "1000000000000000 is too large");
+        assert_eq!(plain_serde_message("invalid type: floating point `100000000000000000000.0`, expected usize"), "100000000000000000000 is too large");
+        assert_eq!(plain_serde_message("invalid type: floating point `1000000000000000000000000000000.0`, expected u64"), "1000000000000000000000000000000 is too large");
+        assert_eq!(plain_serde_message("invalid type: floating point `2.5`, expected usize"), "must be a whole number ≥ 0, got 2.5");
+        assert_eq!(plain_serde_message("invalid value: integer `-4`, expected u64"), "must be a whole number ≥ 0, got -4");
+        assert_eq!(plain_serde_message("invalid type: floating point `-0.5`, expected usize"), "must be a whole number ≥ 0, got -0.5");
+        // Not a number for an unsigned integer: as it was.
+        let other = "invalid type: string \"30\", expected f64";
+        assert_eq!(plain_serde_message(other), other);
+        assert_eq!(plain_serde_message("invalid type: floating point `2.5`, expected i32"), "invalid type: floating point `2.5`, expected i32");
+    }
+}

@@ -47,6 +47,12 @@ pub const MAX_MEMORY_BYTES: usize = 512 << 20;
 /// Most steps a run may be asked for.
 pub const MAX_STEPS: usize = 1_000_000;
 
+/// Most batches of each split an evaluation may average over ([`TrainRun::evaluate`]).
+pub const MAX_EVAL_ITERS: usize = 10_000;
+
+/// Most characters a sample may be ([`TrainRun::sample`]).
+pub const MAX_SAMPLE_LENGTH: usize = 100_000;
+
 /// The seeds of the evaluation batches of the training and validation splits, as
 /// `glassgpt train` uses them: the same batches at every evaluation.
 pub const EVAL_SEEDS: (u64, u64) = (1, 2);
@@ -171,19 +177,19 @@ impl RunOptions {
             return Err(Error::invalid("batch_size", "must be at least 1"));
         }
         if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
-            return Err(Error::invalid("lr", format!("{} must be in (0, 1]", self.lr)));
+            return Err(Error::invalid("lr", format!("{} must be in (0, 1]", shown32(self.lr))));
         }
         if self.schedule == ScheduleKind::Cosine && !(self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr <= self.lr) {
-            return Err(Error::invalid("min_lr", format!("{} must be from 0 to lr = {}", self.min_lr, self.lr)));
+            return Err(Error::invalid("min_lr", format!("{} must be from 0 to lr = {}", shown32(self.min_lr), self.lr)));
         }
         if self.warmup_steps > self.steps {
             return Err(Error::invalid("warmup_steps", format!("{} is more than steps = {}", self.warmup_steps, self.steps)));
         }
         if !(self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay)) {
-            return Err(Error::invalid("weight_decay", format!("{} must be from 0 to 1", self.weight_decay)));
+            return Err(Error::invalid("weight_decay", format!("{} must be from 0 to 1", shown32(self.weight_decay))));
         }
         if !(self.grad_clip.is_finite() && self.grad_clip >= 0.0) {
-            return Err(Error::invalid("grad_clip", format!("{} must be 0 (off) or positive", self.grad_clip)));
+            return Err(Error::invalid("grad_clip", format!("{} must be 0 (off) or positive", shown32(self.grad_clip))));
         }
         if self.seed > (1 << 53) - 1 {
             return Err(Error::invalid("seed", format!("{} must be a whole number from 0 to 2^53 - 1", self.seed)));
@@ -249,6 +255,18 @@ pub struct Plan {
     pub fraction_of_gpt3: f64,
     /// Memory for parameters, gradients, AdamW moments and activations, bytes.
     pub memory_bytes: u64,
+}
+
+/// An f32 option as a message quotes it: a number past f32's range (1e308 from a page) arrives
+/// as infinity, and "inf must be ..." would not say what was wrong.
+fn shown32(v: f32) -> String {
+    if v == f32::INFINITY {
+        "a number past f32's 3.4e38".into()
+    } else if v == f32::NEG_INFINITY {
+        "a number below f32's -3.4e38".into()
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Bytes of one copy of the parameters of `config` (f32).
@@ -597,8 +615,8 @@ impl TrainRun {
     /// Mean loss over `iters` batches of each split, the same batches at every call (the CLI's
     /// evaluation: seeds [`EVAL_SEEDS`]).
     pub fn evaluate(&mut self, k: &dyn Kernels, iters: usize) -> Result<Evaluation> {
-        if iters == 0 || iters > 10_000 {
-            return Err(Error::invalid("eval_iters", format!("{iters} must be from 1 to 10000")));
+        if iters == 0 || iters > MAX_EVAL_ITERS {
+            return Err(Error::invalid("eval_iters", format!("{iters} must be from 1 to {MAX_EVAL_ITERS}")));
         }
         let (train, val) = self.ids.split_at(self.split);
         let train = self.trainer.evaluate(&mut self.gpt, k, train, iters, EVAL_SEEDS.0)?;
@@ -611,8 +629,8 @@ impl TrainRun {
     /// `length` characters sampled after `prompt` (its last block_size characters; unknown
     /// characters replaced; empty starts from a newline) at `temperature`, from `seed`.
     pub fn sample(&mut self, k: &dyn Kernels, prompt: &str, length: usize, temperature: f32, seed: u64) -> Result<String> {
-        if length > 100_000 {
-            return Err(Error::invalid("length", format!("{length} is more than 100000 characters")));
+        if length > MAX_SAMPLE_LENGTH {
+            return Err(Error::invalid("length", format!("{length} is more than {MAX_SAMPLE_LENGTH} characters")));
         }
         let sampler = Sampler { temperature, top_k: 0, top_p: 1.0 };
         sampler.validate()?;
@@ -869,11 +887,13 @@ mod tests {
     #[test]
     fn bad_options_name_their_field() {
         let text = "abcdefgh ".repeat(40);
-        let cases: [(RunOptions, &str, &str); 8] = [
+        let cases: [(RunOptions, &str, &str); 9] = [
             (RunOptions { n_embd: 30, n_head: 4, ..tiny() }, "n_head", "n_embd = 30 is not divisible by n_head = 4"),
             (RunOptions { steps: 0, ..tiny() }, "steps", "must be at least 1"),
             (RunOptions { batch_size: 0, ..tiny() }, "batch_size", "at least 1"),
             (RunOptions { lr: 0.0, ..tiny() }, "lr", "(0, 1]"),
+            // 1e308 from a page arrives as f32 infinity: said as a number too large, not "inf".
+            (RunOptions { lr: f32::INFINITY, ..tiny() }, "lr", "lr: a number past f32's 3.4e38 must be in (0, 1]"),
             (RunOptions { min_lr: 0.5, ..tiny() }, "min_lr", "from 0 to lr"),
             (RunOptions { warmup_steps: 41, ..tiny() }, "warmup_steps", "more than steps = 40"),
             (RunOptions { n_layer: 0, ..tiny() }, "n_layer", "at least 1"),

@@ -121,7 +121,7 @@ pub(crate) fn from_js<T: serde::de::DeserializeOwned + serde::Serialize>(value: 
             let path = if path == "." || path == "?" { root.to_string() } else { path };
             // serde-wasm-bindgen's messages come from a JS Error and read "Error: ...".
             let msg = e.inner().to_string();
-            JsError::new(&format!("{path}: {}", msg.strip_prefix("Error: ").unwrap_or(&msg)))
+            JsError::new(&format!("{path}: {}", crate::error::plain_serde_message(msg.strip_prefix("Error: ").unwrap_or(&msg))))
         })?;
     // serde-wasm-bindgen reads only the fields a struct names, so `deny_unknown_fields` never
     // fires: compare the keys given with the keys the parsed value has when written back.

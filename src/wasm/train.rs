@@ -312,7 +312,8 @@ pub fn train_plan(#[wasm_bindgen(unchecked_param_type = "object")] options: JsVa
 }
 
 /// The default options (the "tiny" preset's shape), the limits a page states and the kernels
-/// training runs on: `{defaults, max_text_bytes, max_memory_bytes, max_steps, kernels}`.
+/// training runs on: `{defaults, max_text_bytes, max_memory_bytes, max_steps, max_eval_iters,
+/// max_sample_length, kernels}`.
 #[wasm_bindgen(js_name = trainLimits)]
 pub fn train_limits() -> Result<JsValue, JsError> {
     #[derive(Serialize)]
@@ -321,6 +322,8 @@ pub fn train_limits() -> Result<JsValue, JsError> {
         max_text_bytes: usize,
         max_memory_bytes: usize,
         max_steps: usize,
+        max_eval_iters: usize,
+        max_sample_length: usize,
         kernels: &'static str,
     }
     to_js(&Limits {
@@ -328,6 +331,8 @@ pub fn train_limits() -> Result<JsValue, JsError> {
         max_text_bytes: MAX_TEXT_BYTES,
         max_memory_bytes: MAX_MEMORY_BYTES,
         max_steps: run::MAX_STEPS,
+        max_eval_iters: run::MAX_EVAL_ITERS,
+        max_sample_length: run::MAX_SAMPLE_LENGTH,
         kernels: kernels().name(),
     })
 }

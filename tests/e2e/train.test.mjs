@@ -179,6 +179,12 @@ test('a downloaded checkpoint loads to continue: the same prediction, then more 
   assert.equal(ev.at(-1).step, 40);
   const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('glassgpt.trainedModel')));
   assert.equal(stored.tokens_trained, (120 + 40) * 8 * 16);
+  // Loading a checkpoint after a finished run: that run's figures leave the page with it.
+  await page.setInputFiles('#load-ckpt', checkpointFile);
+  await page.waitForFunction(() => document.querySelector('[data-stat="step"]').textContent === '–');
+  for (const k of ['val', 'tps', 'elapsed', 'eta']) assert.equal(await page.textContent(`[data-stat="${k}"]`), '–', k);
+  assert.equal(await page.locator('#evals tbody tr').count(), 0);
+  assert.equal(await page.textContent('#start'), 'Continue training');
   // Resetting forgets the checkpoint: the shape is editable again.
   await page.click('#reset');
   // Reset asks the worker first; the fields open once it has answered.
@@ -233,7 +239,15 @@ test('an invalid config or text gets a clear message beside it, and nothing star
     ['#f-n_layer', 'two', 'n_layer', /“two” is not a number/],
     ['#f-lr', '5', 'lr', /5 must be in \(0, 1\]/],
     ['#f-block_size', '4096', 'batch_size', /needs about \d+ MB .* more than the page's 512 MB/],
+    // Numbers past what a field's type holds read plainly, not as the deserializer says them.
+    ['#f-steps', '1e15', 'steps', /^1000000000000000 is too large$/],
+    ['#f-seed', '1e30', 'seed', /^1000000000000000000000000000000 is too large$/],
+    ['#f-lr', '1e308', 'lr', /^a number past f32's 3\.4e38 must be in \(0, 1\]$/],
+    // Live settings past what the core takes: said beside them before Start, not after it.
+    ['#f-evalIters', '1000000000', 'evalIters', /^at most 10,000$/],
+    ['#f-sampleLength', '1000000000', 'sampleLength', /^at most 100,000$/],
   ];
+  await page.click('#group-live > summary'); // the live settings' fields
   for (const [sel, text, key, message] of cases) {
     const before = await page.inputValue(sel);
     await page.fill(sel, text);

@@ -515,12 +515,19 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
         freeGpu(r);
         return info;
       }
-      // Where the run starts from: its evaluation, sample and attention before any step.
+      // Where the run starts from: its evaluation, sample and attention before any step. A
+      // setting the core refuses here (too many evaluation batches, too long a sample) ends the
+      // run before it began: nothing of it stays.
       const t0 = performance.now();
       r.sliceStart = t0;
-      evaluate(r);
-      sample(r);
-      emitSnapshot(r);
+      try {
+        evaluate(r);
+        sample(r);
+        emitSnapshot(r);
+      } catch (e) {
+        await dropRun();
+        throw e;
+      }
       r.elapsedMs += performance.now() - t0;
       start(r);
       return { ...info, backend: r.backend };

@@ -120,6 +120,11 @@ function readForm() {
   for (const k of ['evalEvery', 'evalIters', 'sampleEvery', 'snapshotEvery']) {
     if (!errors.has(k) && live[k] < 1) errors.set(k, 'must be at least 1');
   }
+  // What the core takes (trainLimits), said here before Start rather than after it.
+  const most = { evalIters: ui.limits?.max_eval_iters, sampleLength: ui.limits?.max_sample_length };
+  for (const [k, max] of Object.entries(most)) {
+    if (!errors.has(k) && max && live[k] > max) errors.set(k, `at most ${max.toLocaleString('en-US')}`);
+  }
   if (!errors.has('temperature') && live.temperature < 0) errors.set('temperature', 'must be 0 (greedy) or more');
   return { options, live, errors };
 }
@@ -395,6 +400,7 @@ async function start() {
     const { field, message } = splitError(e);
     if (FIELDS.some((f) => f.key === field)) showFieldErrors(new Map([[field, message]]));
     if (field === 'text') $('#err-text').textContent = message;
+    clearRunView(); // the worker dropped the run: nothing of it stays on the page either
     showMessage(`Could not start: ${e.message ?? e}`);
   }
 }
@@ -459,16 +465,21 @@ async function reset() {
   ui.checkpoint = null;
   $('#resume-note').hidden = true;
   $('#load-ckpt').value = '';
-  chart.reset(0, 0);
-  $('#samples').replaceChildren();
-  $('#evals tbody').replaceChildren();
+  clearRunView();
   $('#inside').dataset.empty = 'true';
-  for (const k of ['step', 'loss', 'val', 'tps', 'elapsed', 'eta', 'lr']) stat(k, '–');
-  $('#overhead').textContent = '';
-  setProgress(0, 1);
   setState('idle');
   clearMessage();
   checkForm();
+}
+
+/** Takes the last run's figures off the page: the chart, samples, evaluations, stats, progress. */
+function clearRunView() {
+  chart.reset(0, 0);
+  $('#samples').replaceChildren();
+  $('#evals tbody').replaceChildren();
+  for (const k of ['step', 'loss', 'val', 'tps', 'elapsed', 'eta', 'lr']) stat(k, '–');
+  $('#overhead').textContent = '';
+  setProgress(0, 1);
 }
 
 async function download() {
@@ -491,10 +502,12 @@ async function loadCheckpoint(file) {
   if (!file) return;
   try {
     const bytes = await file.arrayBuffer();
+    $('#load-ckpt').value = ''; // read: choosing the same file again loads it again
     const { info, snapshot } = await ui.engine.call('trainLoadCheckpoint', { bytes, probe: $('#probe').value }, [bytes]);
     ui.checkpoint = info;
     ui.run = null;
-    ui.state = 'idle';
+    clearRunView(); // the run before, if any, is gone in the worker
+    setState('idle');
     fillFields(Object.fromEntries(MODEL_KEYS.map((k) => [k, info[k]])));
     const m = info.metadata;
     const note = $('#resume-note');
@@ -514,7 +527,6 @@ async function loadCheckpoint(file) {
       checkForm();
     });
     note.append(forget);
-    chart.reset(0, 0);
     showSnapshot(snapshot);
     clearMessage();
     updateButtons();
