@@ -26,8 +26,8 @@
 //
 //   <glassgpt-playground prompt="ROMEO:" length="200"></glassgpt-playground>
 //     A compact generate box: a prompt, Generate / Stop, and the text streaming in.
-//     prompt, length (characters, default 200), temperature (default 0.8), seed (a number: the
-//     same text each time), model (as above)
+//     prompt, length (characters, default 200), temperature (0 to 2, default 0.8; 0 always takes
+//     the likeliest character), seed (a number: the same text each time), model (as above)
 //
 //   <glassgpt-train preset="tiny" steps="600"></glassgpt-train>
 //     Trains a GPT from scratch in the reader's browser: Start / Pause / Reset, the loss curve
@@ -57,6 +57,7 @@ import { AttentionView } from './js/widgets/attention.js';
 import { PositionsView } from './js/widgets/positions.js';
 import { LossChart } from './js/widgets/loss-chart.js';
 import { PRESETS } from './js/train-presets.js';
+import { scientific } from './js/numbers.js';
 
 const BASE = new URL('./', import.meta.url);
 const here = (path) => new URL(path, BASE).href;
@@ -207,17 +208,26 @@ class GlassElement extends HTMLElement {
     this.timer = setTimeout(() => this.refresh().catch((e) => this.status(e.message, 'error')), 0);
   }
 
-  /** A line under the widget; empty hides it. */
+  /** A line under the widget, followed by what was made of attributes not usable as given
+   *  (`num`); empty hides it. */
   status(text, state = '') {
-    this.statusEl.textContent = text;
-    this.statusEl.hidden = !text;
+    const line = [text, ...(this.attrNotes?.values() ?? [])].filter(Boolean).join(' ');
+    this.statusEl.textContent = line;
+    this.statusEl.hidden = !line;
     this.statusEl.dataset.state = state;
   }
 
-  num(name, fallback, lo, hi) {
-    const v = Number(this.getAttribute(name));
-    if (!this.hasAttribute(name) || !Number.isFinite(v)) return fallback;
-    return Math.min(hi, Math.max(lo, Math.round(v)));
+  /** A numeric attribute: `fallback` when absent, else the number (whole unless `real`) kept
+   *  within lo…hi. A value that had to be changed, or was not a number, is said in the status. */
+  num(name, fallback, lo, hi, { real = false } = {}) {
+    this.attrNotes ??= new Map();
+    this.attrNotes.delete(name);
+    if (!this.hasAttribute(name)) return fallback;
+    const raw = this.getAttribute(name);
+    const v = raw.trim() === '' ? NaN : Number(raw);
+    const x = Number.isFinite(v) ? Math.min(hi, Math.max(lo, real ? v : Math.round(v))) : fallback;
+    if (x !== v) this.attrNotes.set(name, `(${name}="${raw}" is not ${real ? 'a number' : 'a whole number'} from ${lo} to ${hi}: ${x} is used.)`);
+    return x;
   }
 
   modelUrl() {
@@ -347,7 +357,7 @@ class CalculatorElement extends GlassElement {
     const tile = (id, label, value) => {
       const t = this.el('div', 'gg-tile');
       t.dataset.tile = id;
-      t.append(this.el('b', '', value), this.el('span', '', label));
+      t.append(this.el('b', '', scientific(value)), this.el('span', '', label));
       return t;
     };
     this.tiles.replaceChildren(
@@ -410,7 +420,7 @@ class PlaygroundElement extends GlassElement {
           const seed = this.hasAttribute('seed') ? this.num('seed', 0, 0, 2 ** 31) : undefined;
           const r = await e.call('generate', {
             prompt, length: this.num('length', 200, 1, 5000), seed,
-            temperature: Number(this.getAttribute('temperature') ?? 0.8) || 0.8,
+            temperature: this.num('temperature', 0.8, 0, 2, { real: true }), // 0: always the likeliest
           });
           text.data = r.text;
           this.status(`${r.text.length} characters, ${r.tokensPerSec.toFixed(0)} a second`);
@@ -471,7 +481,7 @@ class TrainElement extends GlassElement {
     const o = this.options(); // a bad preset is reported now, not on Start
     this.showStats({ step: 0, steps: o.steps });
     if (this.state !== 'idle') return;
-    this.status(`${o.n_layer} layers, ${o.n_head} heads, C = ${o.n_embd}, context ${o.block_size}; ${o.steps.toLocaleString('en-US')} steps of ${o.batch_size} sequences.`);
+    this.status(`${o.n_layer} layers, ${o.n_head} heads, C = ${o.n_embd}, context ${o.block_size}; ${o.steps.toLocaleString('en-US')} ${o.steps === 1 ? 'step' : 'steps'} of ${o.batch_size} sequences.`);
     if (this.getAttribute('autostart') === 'true' && !this.autostarted) {
       this.autostarted = true;
       const io = new IntersectionObserver((entries) => {

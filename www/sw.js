@@ -15,7 +15,7 @@ const COI = new URL(self.location.href).searchParams.get('coi') === '1';
 const SHELL = [
   './', 'index.html', 'train.html', 'calculator.html', 'bench.html', 'embed.html',
   'style.css', 'playground.css', 'favicon.svg', 'embed.js',
-  'js/bench.js', 'js/boot.js', 'js/calculator.js', 'js/engine.js', 'js/hashstate.js', 'js/load.js', 'js/playground.js',
+  'js/bench.js', 'js/boot.js', 'js/calculator.js', 'js/engine.js', 'js/hashstate.js', 'js/load.js', 'js/numbers.js', 'js/playground.js',
   'js/site.js', 'js/train-worker.js', 'js/train.js', 'js/train-presets.js', 'js/worker.js', 'js/embed-dialog.js', 'js/embed-page.js',
   ...['attention-grid', 'attention', 'calculator-chart', 'chars', 'colormap', 'flops-scale', 'heatmap', 'lineplot',
     'loss-chart', 'matrix', 'memory-chart', 'next-chars', 'nextchar', 'positions', 'scatter', 'svg', 'vocab-view']

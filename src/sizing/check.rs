@@ -7,6 +7,17 @@
 
 use crate::error::{Error, Result};
 
+/// `v` as a message quotes it: as written when short (`0.5`, `30`, `1234567.5`), else in
+/// e-notation (`1e300`, not three hundred digits; `1e-30`, not thirty zeros).
+fn shown(v: f64) -> String {
+    let plain = format!("{v}");
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// `v` must be a finite number.
 pub fn finite(field: &str, v: f64) -> Result<()> {
     if v.is_nan() {
@@ -23,13 +34,13 @@ pub fn finite(field: &str, v: f64) -> Result<()> {
 pub fn positive(field: &str, v: f64, min: f64, max: f64) -> Result<()> {
     finite(field, v)?;
     if v <= 0.0 {
-        return Err(Error::invalid(field, format!("must be positive, got {v}")));
+        return Err(Error::invalid(field, format!("must be positive, got {}", shown(v))));
     }
     if v < min {
-        return Err(Error::invalid(field, format!("{v} is below the smallest supported value, {min}")));
+        return Err(Error::invalid(field, format!("{} is below the smallest supported value, {}", shown(v), shown(min))));
     }
     if v > max {
-        return Err(Error::invalid(field, format!("{v} is absurdly large (at most {max:e})")));
+        return Err(Error::invalid(field, format!("{} is absurdly large (at most {max:e})", shown(v))));
     }
     Ok(())
 }
@@ -38,13 +49,13 @@ pub fn positive(field: &str, v: f64, min: f64, max: f64) -> Result<()> {
 pub fn whole(field: &str, v: f64, min: f64, max: f64) -> Result<()> {
     finite(field, v)?;
     if v.fract() != 0.0 {
-        return Err(Error::invalid(field, format!("must be a whole number, got {v}")));
+        return Err(Error::invalid(field, format!("must be a whole number, got {}", shown(v))));
     }
     if v < min {
-        return Err(Error::invalid(field, format!("must be at least {min}, got {v}")));
+        return Err(Error::invalid(field, format!("must be at least {min}, got {}", shown(v))));
     }
     if v > max {
-        return Err(Error::invalid(field, format!("{v} is absurdly large (at most {max:e})")));
+        return Err(Error::invalid(field, format!("{} is absurdly large (at most {max:e})", shown(v))));
     }
     Ok(())
 }
@@ -70,5 +81,17 @@ mod tests {
         assert!(whole("n_layer", 0.0, 1.0, 10.0).is_err());
         assert!(whole("n_layer", 10.0, 1.0, 10.0).is_ok());
         assert!(positive("x", 1e5, 1e-3, 1e5).is_ok());
+    }
+
+    #[test]
+    fn extreme_values_are_quoted_short() {
+        // Formatted plainly, 1e300 is 301 digits and 1e-30 has 30 zeros: a message beside a
+        // field on a phone must not be that wide.
+        let e = positive("training.tokens", 1e300, 1.0, 1e16).unwrap_err();
+        assert_eq!(e.to_string(), "training.tokens: 1e300 is absurdly large (at most 1e16)");
+        let e = positive("hardware.peak", 1e-30, 1e-3, 1e20).unwrap_err();
+        assert_eq!(e.to_string(), "hardware.peak: 1e-30 is below the smallest supported value, 0.001");
+        let e = whole("x", 1234567.5, 1.0, 1e9).unwrap_err();
+        assert_eq!(e.to_string(), "x: must be a whole number, got 1234567.5");
     }
 }

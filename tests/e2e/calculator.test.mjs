@@ -158,6 +158,7 @@ test('an invalid input is named beside its field and the outputs keep their last
     ['#f-n_head', '7', 'n_head', /7 does not divide n_embd = 12288/],
     ['#f-per_server', '2.5', 'per_server', /must be a whole number, got 2\.5/],
     ['#f-qpd', '1e400', 'qpd', /must be finite/],
+    ['#f-tokens', '1e300', 'tokens', /^1e300 is absurdly large \(at most 1e16\)$/],
   ];
   for (const [sel, text, key, message] of cases) {
     const before = await page.inputValue(sel);
@@ -229,6 +230,11 @@ test('fits a phone, and embeds without the site chrome', async () => {
   const lefts = await page.$$eval('#inputs fieldset', (fs) => new Set(fs.map((f) => Math.round(f.getBoundingClientRect().left))).size);
   assert.equal(lefts, 1);
   await screenshot(page, 'calculator-phone');
+  // An absurd value's message wraps beside its field: the page stays as wide as the phone.
+  await page.fill('#f-tokens', '1e300');
+  await page.waitForFunction(() => document.getElementById('err-tokens').textContent !== '');
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(wide <= 0, `with the message for 1e300 the page is ${wide}px wider than the phone`);
   await context.close();
   assert.deepEqual(problems, []);
 

@@ -188,10 +188,38 @@ test("glassgpt's own embed guide renders every widget under its CSP", async () =
   assert.deepEqual(states, ['glassgpt-attention:true', 'glassgpt-posenc:true', 'glassgpt-calculator:true', 'glassgpt-playground:true', 'glassgpt-train:true']);
   const tiles = await page.evaluate(() => [...document.querySelector('glassgpt-calculator').shadowRoot.querySelectorAll('[data-tile]')].map((t) => t.textContent));
   assert.ok(tiles.length >= 4 && tiles[0].includes('FLOP'), tiles.join(' | '));
+  assert.match(tiles[0], /^3\.15 × 10²³ FLOPs/, 'powers of ten as the calculator page prints them');
   // The generate box writes text.
   await page.evaluate(() => document.querySelector('glassgpt-playground').shadowRoot.querySelector('button.primary').click());
   await page.waitForFunction(() => Number(document.querySelector('glassgpt-playground').dataset.generated) > 0, null, { timeout: 60000 });
   assert.equal(await page.evaluate(() => window.glassgptEmbed.workers), 1);
+  // temperature="0" always takes the likeliest character: the seed makes no difference. An
+  // attribute out of range is used clamped, and the widget says so.
+  const texts = await page.evaluate(async () => {
+    const add = (html) => {
+      const box = document.createElement('div');
+      box.innerHTML = html;
+      document.querySelector('main').append(box);
+      return box.firstElementChild;
+    };
+    const widgets = [1, 2, 3].map((seed) => add(`<glassgpt-playground prompt="ROMEO:" length="60" seed="${seed}" temperature="${seed < 3 ? '0' : '-1'}"></glassgpt-playground>`));
+    const train = add('<glassgpt-train preset="tiny" steps="-5"></glassgpt-train>');
+    const ready = (e) => new Promise((ok) => { const t = setInterval(() => { if (e.dataset.ready) { clearInterval(t); ok(); } }, 50); });
+    await Promise.all([...widgets, train].map(ready));
+    const out = [];
+    for (const w of widgets) {
+      w.shadowRoot.querySelector('button.primary').click();
+      await new Promise((ok) => { const t = setInterval(() => { if (Number(w.dataset.generated) > 0) { clearInterval(t); ok(); } }, 50); });
+      out.push({ text: w.shadowRoot.querySelector('.gg-out').textContent, status: w.shadowRoot.querySelector('.gg-status').textContent });
+    }
+    out.push({ status: train.shadowRoot.querySelector('.gg-status').textContent });
+    return out;
+  });
+  assert.equal(texts[0].text, texts[1].text, 'greedy: seeds 1 and 2 give the same text');
+  assert.equal(texts[2].text, texts[0].text, 'temperature -1 is used as 0');
+  assert.match(texts[2].status, /\(temperature="-1" is not a number from 0 to 2: 0 is used\.\)$/);
+  assert.doesNotMatch(texts[0].status, /is used/);
+  assert.match(texts[3].status, /1 steps? of \d+ sequences\. \(steps="-5" is not a whole number from 1 to 100000: 1 is used\.\)$/);
   await screenshot(page, 'embed-guide');
   assert.deepEqual(problems, []);
   await context.close();

@@ -11,6 +11,8 @@ renderChrome('bench');
 const QUICK = /(^#|&)quick=1/.test(location.hash);
 const SQUARE = QUICK ? [64, 128] : [64, 128, 256, 512, 1024];
 const BT = QUICK ? 64 : 16 * 128, C = 128, V = 65;
+// A quick run's sizes in the page's explanations (each `data-quick` span holds its own wording).
+if (QUICK) for (const span of document.querySelectorAll('[data-quick]')) span.textContent = span.dataset.quick;
 const SHAPES = [
   ['attn.c_attn (BT,C)·(3C,C)ᵀ', BT, C, 3 * C],
   ['attn.c_proj (BT,C)·(C,C)ᵀ', BT, C, C],

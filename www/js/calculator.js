@@ -12,6 +12,7 @@ import { simdAvailable } from './load.js';
 import { DeadlineChart } from './widgets/calculator-chart.js';
 import { MemoryChart } from './widgets/memory-chart.js';
 import { addEmbedButton, attr } from './embed-dialog.js';
+import { scientific, superscripts } from './numbers.js';
 
 renderChrome('calculator');
 
@@ -416,9 +417,6 @@ function readHash() {
 
 // ---- rendering ----------------------------------------------------------------------------
 
-const SUP = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
-/** "3.15 × 10^23 FLOPs" → "3.15 × 10²³ FLOPs". */
-const pretty = (s) => s.replace(/10\^(-?\d+)/g, (_, e) => `10${[...e].map((c) => SUP[c]).join('')}`);
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -431,8 +429,8 @@ function el(tag, attrs = {}, ...children) {
 function qrow(path, label, q, cls = '') {
   return el('div', { class: `q ${cls}`.trim(), 'data-q': path },
     el('span', { class: 'q-label' }, label),
-    el('span', { class: 'q-value' }, pretty(q.display)),
-    el('code', { class: 'q-formula' }, pretty(q.formula)));
+    el('span', { class: 'q-value' }, scientific(q.display)),
+    el('code', { class: 'q-formula' }, superscripts(q.formula)));
 }
 
 function sub(text) {
@@ -459,8 +457,8 @@ function deploymentRows(prefix, d, reported) {
 function tile(id, label, value, note) {
   return el('div', { class: 'tile', 'data-glance': id },
     el('span', { class: 'tile-label' }, label),
-    el('span', { class: 'tile-value' }, pretty(value)),
-    note ? el('span', { class: 'tile-note' }, pretty(note)) : null);
+    el('span', { class: 'tile-value' }, scientific(value)),
+    note ? el('span', { class: 'tile-note' }, superscripts(note)) : null);
 }
 
 /** "1,558 GPUs" → "1,558" for a tile whose label names the unit. */
@@ -588,7 +586,7 @@ function render(s, e) {
     qrow('model.count.total', 'total from the shape', c.total, 'key'),
     qrow('model.count.kaplan', 'Kaplan’s 12·L·d²', c.kaplan),
   );
-  $('#out-notes').replaceChildren(...e.notes.map((n) => el('li', {}, pretty(n))));
+  $('#out-notes').replaceChildren(...e.notes.map((n) => el('li', {}, superscripts(n))));
 
   renderTrainedComparison(e);
   renderDeadlineChart(s, e);
@@ -627,7 +625,7 @@ function renderTrainedComparison(e) {
   if (box.hidden) return;
   const g = seedEstimate;
   const row = (label, mine, theirs) => el('tr', {},
-    el('td', {}, label), el('td', {}, pretty(mine.display)), el('td', {}, pretty(theirs.display)),
+    el('td', {}, label), el('td', {}, scientific(mine.display)), el('td', {}, scientific(theirs.display)),
     el('td', {}, `${formatRatio(theirs.value / mine.value)}×`));
   $('#trained-rows').replaceChildren(el('table', { class: 'data' },
     el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'your model'), el('th', {}, 'GPT-3 175B'), el('th', {}, 'GPT-3 is'))),
@@ -640,7 +638,7 @@ function renderTrainedComparison(e) {
 
 function formatRatio(r) {
   if (!Number.isFinite(r)) return '–';
-  if (r >= 1e6 || r < 1e-3) return pretty(r.toExponential(2).replace(/e\+?(-?\d+)/, ' × 10^$1'));
+  if (r >= 1e6 || r < 1e-3) return superscripts(r.toExponential(2).replace(/e\+?(-?\d+)/, ' × 10^$1'));
   return r.toLocaleString('en-US', { maximumSignificantDigits: 4 });
 }
 
