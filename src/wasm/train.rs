@@ -24,6 +24,9 @@ pub struct TrainSession {
     run: TrainRun,
     /// The learning rate of the step `nextBatch` last handed out.
     external_lr: f32,
+    /// The CPU kernels the run takes its steps on, fixed when it is made: a threaded build's pool
+    /// that comes up later does not switch a running run to data-parallel shards half-way.
+    kernels: &'static dyn crate::kernels::Kernels,
 }
 
 /// What `step(n)` returns.
@@ -94,7 +97,7 @@ impl TrainSession {
     #[wasm_bindgen(constructor)]
     pub fn new(text: &str, #[wasm_bindgen(unchecked_param_type = "object")] options: JsValue) -> Result<TrainSession, JsError> {
         let options: RunOptions = from_js(options, "options")?;
-        Ok(TrainSession { run: TrainRun::new(text, options).map_err(js_error)?, external_lr: 0.0 })
+        Ok(TrainSession { run: TrainRun::new(text, options).map_err(js_error)?, external_lr: 0.0, kernels: kernels() })
     }
 
     /// Continues a checkpoint (safetensors bytes) on `text`; `options` must give the
@@ -106,13 +109,20 @@ impl TrainSession {
         #[wasm_bindgen(unchecked_param_type = "object")] options: JsValue,
     ) -> Result<TrainSession, JsError> {
         let options: RunOptions = from_js(options, "options")?;
-        Ok(TrainSession { run: TrainRun::from_checkpoint(bytes, text, options).map_err(js_error)?, external_lr: 0.0 })
+        Ok(TrainSession { run: TrainRun::from_checkpoint(bytes, text, options).map_err(js_error)?, external_lr: 0.0, kernels: kernels() })
+    }
+
+    /// The CPU kernels this run takes its steps on: "threads" (data-parallel shards on the pool)
+    /// or "simd128".
+    #[wasm_bindgen(js_name = kernels)]
+    pub fn kernels_name(&self) -> String {
+        self.kernels.name().to_string()
     }
 
     /// Takes up to `n` steps (fewer when the run ends) and returns their losses and the last
     /// step's learning rate and gradient norm.
     pub fn step(&mut self, n: u32) -> Result<JsValue, JsError> {
-        let k = kernels();
+        let k = self.kernels;
         let mut losses = Vec::with_capacity(n as usize);
         let (mut lr, mut grad_norm) = (0.0, 0.0);
         for _ in 0..n {
@@ -218,7 +228,7 @@ impl TrainSession {
     /// Mean loss over `iters` batches of each split: `{step, train, val}`; the same batches at
     /// every call, as `glassgpt train` evaluates.
     pub fn evaluate(&mut self, iters: u32) -> Result<JsValue, JsError> {
-        let e = self.run.evaluate(kernels(), iters as usize).map_err(js_error)?;
+        let e = self.run.evaluate(self.kernels, iters as usize).map_err(js_error)?;
         to_js(&e)
     }
 
@@ -227,13 +237,13 @@ impl TrainSession {
         if !(0.0..=9_007_199_254_740_991.0).contains(&seed) {
             return Err(JsError::new(&format!("seed: {seed} must be a whole number from 0 to 2^53 - 1")));
         }
-        self.run.sample(kernels(), prompt, length as usize, temperature, seed as u64).map_err(js_error)
+        self.run.sample(self.kernels, prompt, length as usize, temperature, seed as u64).map_err(js_error)
     }
 
     /// Runs the model over `text` (its last block_size characters) for inspection; afterwards
     /// `attentionView()` is (L, NH, T, T) and `probeProbs()` the next-character distribution.
     pub fn probe(&mut self, text: &str) -> Result<JsValue, JsError> {
-        let ids = self.run.probe(kernels(), text).map_err(js_error)?.to_vec();
+        let ids = self.run.probe(self.kernels, text).map_err(js_error)?.to_vec();
         let text = self.run.vocab().decode(&ids).map_err(js_error)?;
         to_js(&ProbeJs { t: ids.len(), text })
     }

@@ -238,6 +238,24 @@ test('a thread pool that never starts: the pages say so and run on one thread (t
   await train.context.close();
 });
 
+test('a thread pool that comes up after the wait: the warning goes, the pool is used', async () => {
+  // A pool worker starts 11 s late (its module fetch held back), past the worker's 10 s wait.
+  let held = 0;
+  const route = (context) => context.route(/workerHelpers[^/]*\.js$/, async (r) => {
+    if (r.request().resourceType() === 'fetch' && held++ === 0) await new Promise((ok) => setTimeout(ok, 11000));
+    return r.continue();
+  });
+  const { page, context, problems } = await openPlayground(`${SITE}${FIXED}`, { route });
+  await page.waitForFunction(() => /thread pool has not started after 10 s/.test(document.getElementById('banner').textContent), null, { timeout: 30000 });
+  assert.match(await page.textContent('#backend-pill'), /^simd128 · 1 thread \(no pool\)/);
+  await page.waitForFunction(() => /^threads · \d+ workers/.test(document.getElementById('backend-pill').textContent), null, { timeout: 30000 });
+  assert.equal(await page.evaluate(() => document.getElementById('banner').hidden), true, 'the warning went with the pool up');
+  assert.equal((await page.evaluate(() => globalThis.glassgpt.engine.call('backend'))).generate, 'threads');
+  assert.deepEqual((await page.evaluate(() => globalThis.glassgpt.engine.call('backends'))).cpu, ['scalar', 'simd128', 'threads']);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('the attention maps follow the prompt, and generation updates them', async () => {
   const { page, context, problems } = await openPlayground(SITE + FIXED);
   const before = await canvasStats(page, '.att-canvas');

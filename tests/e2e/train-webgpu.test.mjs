@@ -71,6 +71,7 @@ test('a lost device moves the run to the CPU, says so, and the run finishes', as
   await page.waitForFunction(() => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0]) >= 25, null, { timeout: 120000 });
   assert.match(await page.textContent('#backend-pill'), /WebGPU/);
   const gpuTps = Number((await page.textContent('[data-stat="tps"]')).replace(/,/g, '')); // the GPU's, shown
+  const software = /swiftshader/i.test(await page.textContent('#backend-pill'));
   // What the worker reports from here on, and the step counter as the page shows it just after
   // each progress event (its own listener runs first).
   await page.evaluate(() => {
@@ -107,7 +108,10 @@ test('a lost device moves the run to the CPU, says so, and the run finishes', as
   // times the CPU's).
   const cpuTps = seen.progress.at(-1).tps;
   console.log(`tokens/s: ${Math.round(gpuTps)} on the GPU before the loss, ${Math.round(cpuTps)} on the CPU at the end`);
-  assert.ok(gpuTps > 0 && cpuTps > 3 * gpuTps, `tokens/s ${gpuTps} on the GPU, ${cpuTps} on the CPU`);
+  assert.ok(gpuTps > 0 && cpuTps > 0, `tokens/s ${gpuTps} on the GPU, ${cpuTps} on the CPU`);
+  // On SwiftShader (what this test's browser has) the CPU takes this model's steps many times
+  // faster: a rate still mixed with the GPU's would be far below the CPU's own.
+  if (software) assert.ok(cpuTps > 3 * gpuTps, `tokens/s ${gpuTps} on the GPU, ${cpuTps} on the CPU`);
   assert.ok(seen.progress.slice(rw.at + 1).every((p, i, a) => p.step > (i ? a[i - 1].step : s)), JSON.stringify(seen.progress));
   assert.equal(seen.progress.at(-1).step, 240);
   assert.doesNotMatch(await page.textContent('#backend-pill'), /WebGPU/);

@@ -241,7 +241,7 @@ test('an invalid config or text gets a clear message beside it, and nothing star
     ['#f-block_size', '4096', 'batch_size', /needs about \d+ MB .* more than the page's 512 MB/],
     // Numbers past what a field's type holds read plainly, not as the deserializer says them.
     ['#f-steps', '1e15', 'steps', /^1000000000000000 is too large$/],
-    ['#f-seed', '1e30', 'seed', /^1000000000000000000000000000000 is too large$/],
+    ['#f-seed', '1e30', 'seed', /^1e30 is too large$/],
     ['#f-lr', '1e308', 'lr', /^a number past f32's 3\.4e38 must be in \(0, 1\]$/],
     // Live settings past what the core takes: said beside them before Start, not after it.
     ['#f-evalIters', '1000000000', 'evalIters', /^at most 10,000$/],
@@ -283,6 +283,27 @@ test('an invalid config or text gets a clear message beside it, and nothing star
   assert.equal(await page.isDisabled('#start'), false);
   await screenshot(page, 'train-invalid');
   // The "could not start" banner above came from the core, not from a crash.
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a new start the core refuses after a finished run leaves the page idle, with no run shown', async () => {
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf({ ...RUN, steps: 20, ...LIVE })}`);
+  await paste(page, TEXT);
+  await page.click('#start');
+  await page.waitForSelector('body[data-train-state="done"]', { timeout: 60000 });
+  assert.equal(await page.textContent('#start'), 'Train again');
+  // A context too long for this text: the plan takes it, the core's start refuses it (the text).
+  await page.fill('#f-block_size', '256');
+  await page.waitForFunction(() => location.hash.includes('block_size=256')); // the form is checked
+  assert.equal(await page.isDisabled('#start'), false);
+  await page.click('#start');
+  await page.waitForFunction(() => /Could not start: text: .* too short for block_size = 256/.test(document.getElementById('banner').textContent), null, { timeout: 30000 });
+  assert.equal(await state(page), 'idle');
+  assert.equal(await page.textContent('#start'), 'Start training');
+  assert.equal(await page.isDisabled('#download'), true, 'no run to download');
+  assert.equal(await page.textContent('[data-stat="step"]'), '–');
+  assert.equal(await page.locator('#evals tbody tr').count(), 0);
   assert.deepEqual(problems, []);
   await context.close();
 });

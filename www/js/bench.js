@@ -37,19 +37,29 @@ try {
   // `gpu: 'cpu'`: the worker keeps no GPU mirror of the model it loads for the WebGPU rows (they
   // make and free their own).
   engine = await Engine.start({ relaxed: /(^#|&)relaxed=0/.test(location.hash) ? 'off' : 'auto', gpu: 'cpu' });
-  backends = await engine.call('backends');
-  // The threaded build's kernels are benchmarked only with its pool up (else the page says why).
-  const pooled = backends.cpu.includes('threads');
-  const threads = pooled ? backends.threads : 1;
-  fact('build', `${backends.build}${backends.relaxed ? ' + relaxed SIMD' : ''} (${threads} thread${threads > 1 ? 's' : ''}; kernel ${engine.info.isa})${backends.poolNote ? `: ${backends.poolNote}` : ''}`);
-  fact('cpu', backends.cpu.join(', '));
-  fact('webgpu', backends.webgpu ? `${backends.webgpu}${backends.webgpuSoftware ? ' (a software adapter: its figures say nothing of a GPU\'s)' : ''}` : 'no adapter in this browser');
-  setBackend(`${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${backends.build === 'threads' ? ' (no pool)' : ''}`}${backends.relaxed ? ' · relaxed' : ''}`, 'ready', backends.poolNote);
+  showBackends(await engine.call('backends'));
+  // A threaded build's pool that comes up after the page gave up waiting: its kernels join the
+  // next run (a run in progress keeps the columns it started with).
+  engine.on('backend', async (b) => {
+    if (b.why === 'pool' && b.pool === 'up' && $('run').disabled === false) showBackends(await engine.call('backends'));
+  });
   $('run').addEventListener('click', () => run());
   if (/(^#|&)auto=1/.test(location.hash)) run();
 } catch (e) {
   setBackend('no core', 'error');
   showMessage(e.message);
+}
+
+/** The page's facts and pill for the worker's `backends` answer (kept for the next run). */
+function showBackends(b) {
+  backends = b;
+  // The threaded build's kernels are benchmarked only with its pool up (else the page says why).
+  const pooled = b.cpu.includes('threads');
+  const threads = pooled ? b.threads : 1;
+  fact('build', `${b.build}${b.relaxed ? ' + relaxed SIMD' : ''} (${threads} thread${threads > 1 ? 's' : ''}; kernel ${engine.info.isa})${b.poolNote ? `: ${b.poolNote}` : ''}`);
+  fact('cpu', b.cpu.join(', '));
+  fact('webgpu', b.webgpu ? `${b.webgpu}${b.webgpuSoftware ? ' (a software adapter: its figures say nothing of a GPU\'s)' : ''}` : 'no adapter in this browser');
+  setBackend(`${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${b.build === 'threads' ? ' (no pool)' : ''}`}${b.relaxed ? ' · relaxed' : ''}`, 'ready', b.poolNote);
 }
 
 async function run() {

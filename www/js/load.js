@@ -78,8 +78,9 @@ async function startBuild(dir, imported) {
  * so a worker that never starts would hold it for ever), never rejecting. Until the pool is up the
  * core runs on one thread, with the same results, so a page need not wait for it. `pool` says
  * where it stands: 'starting', 'up', 'failed' (`threads` becomes 1), 'late' (not up after
- * poolWaitMs; it may still come up), or 'none' in the single-thread build; `note` says why while
- * it is not up, and `onPool`, if the caller sets it, is called at each change after the start.
+ * poolWaitMs; it may still come up), or 'none' in the single-thread build; `note` says why once
+ * it is 'failed' or 'late', and `onPool`, if the caller sets it, is called at each change after
+ * the start.
  */
 export async function loadWasm({ prefer = 'auto', relaxed: wantRelaxed = 'auto', threads: want, poolWaitMs = 10000 } = {}) {
   if (!simdAvailable()) {

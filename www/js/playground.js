@@ -2,7 +2,7 @@
 // the model's attention, positional encodings and embeddings. All model work happens in the worker
 // (engine.js); this file wires controls to calls and results to widgets. The page state (prompt,
 // sampling settings, selected layer/head, zoom, sinusoidal d and length) lives in the URL hash.
-import { renderChrome, setBackend, showMessage } from './site.js';
+import { renderChrome, setBackend, showMessage, clearMessage } from './site.js';
 import { Engine } from './engine.js';
 import { readHash, writeHash } from './hashstate.js';
 import { NextChar } from './widgets/nextchar.js';
@@ -556,12 +556,26 @@ function showBackend(b) {
   document.body.dataset.backend = b.forward;
 }
 
+/** A thread pool given up on is a warning; one that comes up after all takes its warning away. */
+let poolWarning = ''; // the banner's text while it is the pool's
+function warnOfPool(b) {
+  if (b.pool === 'failed' || b.pool === 'late') {
+    poolWarning = `${b.poolNote[0].toUpperCase()}${b.poolNote.slice(1)}.`;
+    showMessage(poolWarning, 'warn');
+  } else if (b.pool === 'up' && poolWarning) {
+    if (document.getElementById('banner')?.textContent.includes(poolWarning)) clearMessage();
+    poolWarning = '';
+  }
+}
+
 async function coreFacts() {
   const { version, build } = engine.info;
   fact('version', version);
   fact('build', `${build} (kernel: ${engine.info.isa})`);
   fact('coi', String(globalThis.crossOriginIsolated === true));
-  showBackend(await engine.call('backend'));
+  const b = await engine.call('backend');
+  showBackend(b);
+  warnOfPool(b); // the pool may have failed before this page listened to the worker (boot.js)
   const mm = await engine.call('matmulCheck', { m: 7, k: 13, n: 5 });
   fact('mm-shape', `(${mm.m}, ${mm.k}) · (${mm.n}, ${mm.k})ᵀ`);
   fact('mm-diff', mm.maxDiff.toExponential(2));
@@ -601,9 +615,10 @@ try {
   // pool came up or was given up on (why 'pool'). Only a loss is a warning; the pill says the rest.
   engine.on('backend', (b) => {
     showBackend(b);
-    const note = b.why === 'gpu' ? b.note : b.pool === 'failed' || b.pool === 'late' ? b.poolNote : '';
-    if (note) showMessage(`${note[0].toUpperCase()}${note.slice(1)}.`, 'warn');
-    scheduleInspect(0);
+    if (b.why === 'gpu') {
+      if (b.note) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
+      scheduleInspect(0); // the maps now come from the CPU
+    } else warnOfPool(b); // the pool's kernels give the same results: nothing to recompute
   });
   // The reader's CPU choice from the hash (the pool stays up: "auto" takes it back at once).
   if (state.threads === 'one' && engine.info.build === 'threads') showBackend(await engine.call('setThreads', { on: false }));

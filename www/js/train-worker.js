@@ -120,7 +120,8 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
   }
 
   function emitBackend(r, note, fellBack) {
-    r.backend = { training: r.gpu ? 'webgpu' : 'cpu', adapter: r.gpu?.adapter ?? '', note, fellBack };
+    // kernels: the CPU kernels the run's own steps take (fixed when the session was made).
+    r.backend = { training: r.gpu ? 'webgpu' : 'cpu', adapter: r.gpu?.adapter ?? '', note, fellBack, kernels: r.session.kernels() };
     emit('trainBackend', r.backend);
   }
 
@@ -171,6 +172,7 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
         r.gpu.dirty = false; // the GPU's state diverged: nothing brings it back
         rewind(r, 'training diverged');
         freeGpu(r); // the run stops here; its device and buffers go now, not at reset
+        emitBackend(r, 'the run diverged on the GPU, which is released', false);
         throw e;
       }
       r.gpu.dirty = true;
@@ -349,7 +351,12 @@ export function trainHandlers({ wasm, emit, yieldToEvents, transferable, backend
           else record(r, r.session.step(1));
           const t1 = performance.now();
           r.time.step += t1 - t0;
-          if (r.rewinds !== rewinds) break;
+          if (r.rewinds !== rewinds) {
+            // The step that failed (and the wait for the device's reason) is not the run's either.
+            r.time.undone += t1 - t0;
+            r.time.stepAtSync = r.time.step;
+            break;
+          }
           stepTime(r, slice0, t1 - t0);
           const due = r.step >= r.info.options.steps || r.step % live.evalEvery === 0 || r.step % live.sampleEvery === 0 || r.step % live.snapshotEvery === 0;
           if (due || t1 - slice0 >= SLICE_MS) break;

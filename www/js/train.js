@@ -69,6 +69,7 @@ const ui = {
   formOk: false,
   state: 'idle', // idle | running | paused | done | error
   run: null, // trainStart's info
+  trainBackend: null, // the run's last 'trainBackend' report
   checkpoint: null, // a loaded checkpoint's info
   lastStep: 0,
   lastEval: null,
@@ -400,34 +401,42 @@ async function start() {
     const { field, message } = splitError(e);
     if (FIELDS.some((f) => f.key === field)) showFieldErrors(new Map([[field, message]]));
     if (field === 'text') $('#err-text').textContent = message;
-    clearRunView(); // the worker dropped the run: nothing of it stays on the page either
+    // The worker dropped the run (and any run before it): nothing of it stays on the page either.
+    clearRunView();
+    ui.run = null;
+    ui.trainBackend = null;
+    setState('idle');
+    showTrainBackend(null);
     showMessage(`Could not start: ${e.message ?? e}`);
   }
 }
 
 // ---- where training runs --------------------------------------------------------------------
 
-/** The CPU build's pill text and its one-line description. */
-function cpuBackend() {
+/** The CPU build's pill text and its one-line description: of a run's kernels (`kernels`, fixed
+ *  when it started), or before a run of what the next would take (trainLimits'). */
+function cpuBackend(kernels = ui.limits.kernels) {
   const { build, threads, relaxed, isa } = ui.engine.info;
-  // The threaded build trains on its pool once the pool is up (trainLimits' kernels), else on one thread.
-  const pooled = ui.limits.kernels === 'threads';
+  // The threaded build trains on its pool once the pool is up, else on one thread.
+  const pooled = kernels === 'threads';
   const note = build === 'threads' ? ui.limits.poolNote : ui.engine.info.note;
-  const pill = `${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${build === 'threads' ? ' (no pool)' : ''}`}${relaxed ? ' · relaxed' : ''}`;
+  // One thread in the threaded build: no pool yet, or a run that started before it came up.
+  const why = build !== 'threads' ? '' : ui.limits.pool === 'up' ? ' (started before the pool)' : ' (no pool)';
+  const pill = `${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${why}`}${relaxed ? ' · relaxed' : ''}`;
   const shards = pooled
     ? `, ${threads} workers; each step's batch is split into data-parallel shards (a model replica per worker, `
       + 'gradients averaged): as many as split the batch evenly, at most one per worker'
     : '';
-  const text = `the ${ui.limits.kernels} kernels of the ${build} build${shards}${note ? ` (${note})` : ''}`;
-  return { pill, title: [`training on the ${ui.limits.kernels} kernels (${isa})`, note].filter(Boolean).join('; '), text };
+  const text = `the ${kernels} kernels of the ${build} build${shards}${note ? ` (${note})` : ''}`;
+  return { pill, title: [`training on the ${kernels} kernels (${isa})`, note].filter(Boolean).join('; '), text };
 }
 
 /**
  * Says where training runs: before a run, what the choice will do; after trainStart and on a
- * fallback, the worker's 'trainBackend' report ({ training, adapter, note, fellBack }).
+ * fallback, the worker's 'trainBackend' report ({ training, adapter, note, fellBack, kernels }).
  */
 function showTrainBackend(b) {
-  const cpu = cpuBackend();
+  const cpu = cpuBackend(b?.kernels);
   if (b?.training === 'webgpu') {
     setBackend(`WebGPU · ${b.adapter}`, 'ready', `training on WebGPU (${b.adapter})`);
     $('#train-backend').textContent = `Training runs on WebGPU (${b.adapter}): each step's forward pass, loss, backward `
@@ -462,6 +471,7 @@ async function reset() {
   await ui.engine.call('trainReset');
   showTrainBackend(null); // no run: say what the choice will do, not where the last run trained
   ui.run = null;
+  ui.trainBackend = null;
   ui.checkpoint = null;
   $('#resume-note').hidden = true;
   $('#load-ckpt').value = '';
@@ -506,6 +516,7 @@ async function loadCheckpoint(file) {
     const { info, snapshot } = await ui.engine.call('trainLoadCheckpoint', { bytes, probe: $('#probe').value }, [bytes]);
     ui.checkpoint = info;
     ui.run = null;
+    ui.trainBackend = null;
     clearRunView(); // the run before, if any, is gone in the worker
     setState('idle');
     fillFields(Object.fromEntries(MODEL_KEYS.map((k) => [k, info[k]])));
@@ -714,7 +725,10 @@ function wire() {
   e.on('trainSnapshot', showSnapshot);
   e.on('trainState', onState);
   e.on('trainDone', onDone);
-  e.on('trainBackend', showTrainBackend);
+  e.on('trainBackend', (b) => {
+    ui.trainBackend = b;
+    showTrainBackend(b);
+  });
   e.on('trainRewind', onRewind);
   e.on('error', (d) => showMessage(d.message));
 }
@@ -737,10 +751,12 @@ try {
   globalThis.glassgpt = { get engine() { return ui.engine; } }; // for the console and the tests
   ui.limits = await ui.engine.call('trainLimits');
   showTrainBackend(null);
-  // A threaded build's pool that comes up (or is given up on) after this: what the next run uses.
+  // A threaded build's pool that comes up (or is given up on) after this: what the next run uses
+  // (a run keeps the kernels it started with).
   ui.engine.on('backend', async () => {
     ui.limits = await ui.engine.call('trainLimits');
-    if (ui.state === 'idle') showTrainBackend(null);
+    // Said again for the run as it stands (not its fallback warning a second time).
+    showTrainBackend(ui.state === 'idle' || !ui.trainBackend ? null : { ...ui.trainBackend, fellBack: false });
   });
   $('[data-limit="text"]').textContent = fmtBytes(ui.limits.max_text_bytes);
   readHash();
