@@ -32,9 +32,11 @@ export async function open(browser, url, { viewport = { width: 1280, height: 900
   const page = await context.newPage();
   if (init) await page.addInitScript(init); // runs in the page before its own scripts
   const problems = [];
+  const warnings = []; // console warnings: not problems by themselves, for a test to look at
   const origin = new URL(url).origin;
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    if (m.type() === 'warning') warnings.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
@@ -51,7 +53,7 @@ export async function open(browser, url, { viewport = { width: 1280, height: 900
     if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`request outside the origin: ${u}`);
   });
   await page.goto(url);
-  return { page, context, problems };
+  return { page, context, problems, warnings };
 }
 
 /** Saves a screenshot under tests/e2e/artifacts/ (for a person to look at). */

@@ -9,7 +9,7 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 async function loadIndex(url, shot, { pool = false } = {}) {
-  const { page, context, problems } = await open(browser, url);
+  const { page, context, problems, warnings } = await open(browser, url);
   await page.waitForSelector('body[data-ready="true"], .banner.error:not([hidden])', { timeout: 30000 });
   // The threaded build runs on one thread until its pool is up, and the facts say so: wait for it.
   if (pool) await page.waitForFunction(() => /^threads/.test(document.getElementById('backend-pill').textContent), null, { timeout: 30000 });
@@ -17,12 +17,14 @@ async function loadIndex(url, shot, { pool = false } = {}) {
   const pill = await page.textContent('#backend-pill');
   if (shot) await screenshot(page, shot);
   await context.close();
-  return { facts, pill, problems };
+  return { facts, pill, problems, warnings };
 }
 
 test('cross-origin isolated: the threaded build loads and the matmul agrees', async () => {
-  const { facts, pill, problems } = await loadIndex(SITE, 'index-threads', { pool: true });
+  const { facts, pill, problems, warnings } = await loadIndex(SITE, 'index-threads', { pool: true });
   assert.deepEqual(problems, []);
+  // The pool's workers start the glue the current way (the build rewrites wasm-bindgen-rayon's call).
+  assert.deepEqual(warnings.filter((w) => /deprecated parameters/.test(w)), []);
   assert.match(facts.version, /^\d+\.\d+\.\d+$/);
   assert.equal(facts.coi, 'true');
   // Chromium has relaxed SIMD, so the relaxed flavour of the threaded build is the one loaded.

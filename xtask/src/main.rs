@@ -186,6 +186,9 @@ fn build(root: &Path) -> Result<(), String> {
             cmd.env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS}{relaxed_flag}"));
         }
         run(&mut cmd)?;
+        if threads {
+            modern_rayon_init(&root.join(out))?;
+        }
         let wasm = root.join(out).join("glassgpt_bg.wasm");
         let mut opt = Command::new("wasm-opt");
         // --low-memory-unused lets binaryen fold a constant added to an address into the load's
@@ -215,6 +218,26 @@ fn build(root: &Path) -> Result<(), String> {
             format!(", {kb:.1} KB gzipped{over}")
         });
         eprintln!("{out}/glassgpt_bg.wasm: {} KB{gz}, built in {:.1} s", size / 1024, t0.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// wasm-bindgen-rayon 1.3.0's bundler-free pool worker (the latest release) starts the glue with
+/// the positional `default(module, memory)`, which the current glue still takes but warns about
+/// in the console of every pool worker ("using deprecated parameters for the initialization
+/// function; pass a single object instead"; upstream fixed only the bundler variant). The build
+/// rewrites that one call to the object form; a release that no longer has it is left alone.
+fn modern_rayon_init(pkg: &Path) -> Result<(), String> {
+    const OLD: &str = "await pkg.default(data.module, data.memory);";
+    const NEW: &str = "await pkg.default({ module_or_path: data.module, memory: data.memory });";
+    let snippets = pkg.join("snippets");
+    for entry in std::fs::read_dir(&snippets).map_err(|e| format!("cannot read {}: {e}", snippets.display()))? {
+        let file = entry.map_err(|e| e.to_string())?.path().join("src/workerHelpers.no-bundler.js");
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            if text.contains(OLD) {
+                std::fs::write(&file, text.replace(OLD, NEW)).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            }
+        }
     }
     Ok(())
 }
