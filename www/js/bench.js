@@ -3,7 +3,7 @@
 // tests/bench/run.mjs, which drives it in headless Chromium). `#quick=1` runs the same steps on
 // small sizes with few samples (seconds, not minutes: for the end-to-end test; its figures are
 // not comparable).
-import { renderChrome, setBackend, showMessage } from './site.js';
+import { renderChrome, setBackend, showMessage, cpuPill } from './site.js';
 import { Engine } from './engine.js';
 
 renderChrome('bench');
@@ -59,7 +59,7 @@ function showBackends(b) {
   fact('build', `${b.build}${b.relaxed ? ' + relaxed SIMD' : ''} (${threads} thread${threads > 1 ? 's' : ''}; kernel ${engine.info.isa})${b.poolNote ? `: ${b.poolNote}` : ''}`);
   fact('cpu', b.cpu.join(', '));
   fact('webgpu', b.webgpu ? `${b.webgpu}${b.webgpuSoftware ? ' (a software adapter: its figures say nothing of a GPU\'s)' : ''}` : 'no adapter in this browser');
-  setBackend(`${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${b.build === 'threads' ? ' (no pool)' : ''}`}${b.relaxed ? ' · relaxed' : ''}`, 'ready', b.poolNote);
+  setBackend(cpuPill({ pooled, threads, why: b.build === 'threads' ? ' (no pool)' : '', relaxed: b.relaxed }), 'ready', b.poolNote);
 }
 
 async function run() {

@@ -2,7 +2,7 @@
 // the model's attention, positional encodings and embeddings. All model work happens in the worker
 // (engine.js); this file wires controls to calls and results to widgets. The page state (prompt,
 // sampling settings, selected layer/head, zoom, sinusoidal d and length) lives in the URL hash.
-import { renderChrome, setBackend, showMessage, clearMessage } from './site.js';
+import { renderChrome, setBackend, showMessage, clearMessage, cpuPill, sentence } from './site.js';
 import { Engine } from './engine.js';
 import { readHash, writeHash } from './hashstate.js';
 import { NextChar } from './widgets/nextchar.js';
@@ -533,7 +533,7 @@ function showBackend(b) {
   const threaded = engine.info.build === 'threads';
   // Why a threaded build runs on one thread: the reader's choice, or its pool (starting, late, failed).
   const why = b.oneThread ? ' (chosen)' : !threaded ? '' : b.pool === 'starting' ? ' (pool starting)' : b.pool === 'up' ? '' : ' (no pool)';
-  const cpu = `${b.generate === 'threads' ? `threads · ${b.threads} workers` : `simd128 · 1 thread${why}`}${engine.info.relaxed ? ' · relaxed' : ''}`;
+  const cpu = cpuPill({ pooled: b.generate === 'threads', threads: b.threads, why, relaxed: engine.info.relaxed });
   const note = threaded ? b.poolNote : engine.info.note;
   fact('threads', String(b.pool === 'up' ? b.threads : 1)); // what the model can run on now
   $('core-note').textContent = note;
@@ -560,7 +560,7 @@ function showBackend(b) {
 let poolWarning = ''; // the banner's text while it is the pool's
 function warnOfPool(b) {
   if (b.pool === 'failed' || b.pool === 'late') {
-    poolWarning = `${b.poolNote[0].toUpperCase()}${b.poolNote.slice(1)}.`;
+    poolWarning = sentence(b.poolNote);
     showMessage(poolWarning, 'warn');
   } else if (b.pool === 'up' && poolWarning) {
     if (document.getElementById('banner')?.textContent.includes(poolWarning)) clearMessage();
@@ -616,7 +616,7 @@ try {
   engine.on('backend', (b) => {
     showBackend(b);
     if (b.why === 'gpu') {
-      if (b.note) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
+      if (b.note) showMessage(sentence(b.note), 'warn');
       scheduleInspect(0); // the maps now come from the CPU
     } else warnOfPool(b); // the pool's kernels give the same results: nothing to recompute
   });

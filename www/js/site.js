@@ -97,6 +97,19 @@ function afterStart(ms) {
   return loaded.then(() => new Promise((resolve) => setTimeout(resolve, ms)));
 }
 
+/**
+ * The pill's words for a CPU backend: "threads · 2 workers" on a pool, else "simd128 · 1 thread"
+ * and why (`why`, e.g. " (no pool)"), then " · relaxed" with relaxed SIMD.
+ */
+export function cpuPill({ pooled, threads, why = '', relaxed }) {
+  return `${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${why}`}${relaxed ? ' · relaxed' : ''}`;
+}
+
+/** A worker's note ("the WebGPU device was lost (…)") as a sentence for the banner. */
+export function sentence(note) {
+  return `${note[0].toUpperCase()}${note.slice(1)}.`;
+}
+
 /** Shows which build/backend runs, e.g. "threads · 2 workers". */
 export function setBackend(text, state = 'ready', title = '') {
   const pill = document.getElementById('backend-pill');

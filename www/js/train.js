@@ -2,7 +2,7 @@
 // the worker (train-worker.js); this file reads the form, keeps the config in the URL hash,
 // and draws what the worker reports. Every check of the config is the core's (trainPlan names
 // the bad field); the page only turns "n_head: ..." into a message beside that field.
-import { renderChrome, setBackend, showMessage, clearMessage } from './site.js';
+import { renderChrome, setBackend, showMessage, clearMessage, cpuPill, sentence } from './site.js';
 import { Engine } from './engine.js';
 import { LossChart } from './widgets/loss-chart.js';
 import { PRESETS } from './train-presets.js';
@@ -422,7 +422,7 @@ function cpuBackend(kernels = ui.limits.kernels) {
   const note = build === 'threads' ? ui.limits.poolNote : ui.engine.info.note;
   // One thread in the threaded build: no pool yet, or a run that started before it came up.
   const why = build !== 'threads' ? '' : ui.limits.pool === 'up' ? ' (started before the pool)' : ' (no pool)';
-  const pill = `${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${why}`}${relaxed ? ' · relaxed' : ''}`;
+  const pill = cpuPill({ pooled, threads, why, relaxed });
   const shards = pooled
     ? `, ${threads} workers; each step's batch is split into data-parallel shards (a model replica per worker, `
       + 'gradients averaged): as many as split the batch evenly, at most one per worker'
@@ -449,7 +449,7 @@ function showTrainBackend(b) {
   setBackend(cpu.pill, 'ready', cpu.title);
   const why = b?.note ? ` WebGPU is not used: ${b.note}.` : ' Choose WebGPU above to train on the GPU (“auto” uses it on a hardware adapter).';
   $('#train-backend').textContent = `Training runs on the CPU: ${cpu.text}.${why}`;
-  if (b?.fellBack) showMessage(`${b.note[0].toUpperCase()}${b.note.slice(1)}.`, 'warn');
+  if (b?.fellBack) showMessage(sentence(b.note), 'warn');
 }
 
 function setState(s) {
