@@ -251,12 +251,16 @@ class AttentionElement extends GlassElement {
   static observedAttributes = ['prompt', 'layer', 'head', 'grid', 'model'];
 
   build(body) {
-    const showGrid = this.getAttribute('grid') !== 'false';
-    const wrap = this.el('div', `gg-att${showGrid ? ' with-grid' : ''}`);
+    const wrap = this.el('div', 'gg-att');
     const grid = this.el('div', 'att-grid');
     grid.setAttribute('role', 'group');
     grid.setAttribute('aria-label', 'Attention maps, one per layer and head');
-    grid.hidden = !showGrid;
+    this.showGrid = () => {
+      const on = this.getAttribute('grid') !== 'false';
+      wrap.classList.toggle('with-grid', on);
+      grid.hidden = !on;
+    };
+    this.showGrid();
     const main = this.el('div', 'att-main');
     const bar = this.el('div', 'toolbar');
     this.caption = this.el('span', 'caption');
@@ -279,6 +283,7 @@ class AttentionElement extends GlassElement {
   }
 
   async refresh() {
+    this.showGrid();
     const prompt = this.getAttribute('prompt') || DEFAULT_PROMPT;
     this.status('loading the model…');
     await withModel(this.modelUrl(), async (e, config) => {
@@ -334,7 +339,6 @@ class CalculatorElement extends GlassElement {
     const row = this.el('div', 'gg-row');
     this.select = this.el('select');
     this.select.setAttribute('aria-label', 'Model');
-    this.select.hidden = this.getAttribute('select') === 'false';
     this.select.addEventListener('change', () => this.setAttribute('preset', this.select.value));
     row.append(this.select);
     this.heading = this.el('h3');
@@ -343,6 +347,7 @@ class CalculatorElement extends GlassElement {
   }
 
   async refresh() {
+    this.select.hidden = this.getAttribute('select') === 'false';
     const preset = this.getAttribute('preset') || 'seed';
     const e = await engine();
     const { scenario: s, estimate: est, models } = await e.call('sizing', { preset });
@@ -377,7 +382,7 @@ class CalculatorElement extends GlassElement {
 class PlaygroundElement extends GlassElement {
   static caption = 'a tiny GPT writing Shakespeare, in your browser';
   static page = 'index.html';
-  static observedAttributes = ['prompt'];
+  static observedAttributes = ['prompt', 'model']; // the others are read at each Generate
 
   build(body) {
     const row = this.el('div', 'gg-row');

@@ -108,6 +108,11 @@ test('a blog on another origin embeds two widgets by script tag and one page by 
     // The attention of layer 1 head 2 over 19 characters: the large map, one canvas per head in the grid.
     assert.ok(facts.a1.visibleCanvases > facts.a2.visibleCanvases, `grid="false" hides the small maps (${facts.a1.visibleCanvases} vs ${facts.a2.visibleCanvases})`);
     assert.equal(facts.a2GridHidden, true);
+    // The attribute changed on the page: the small maps come and go with it.
+    await page.evaluate(() => { document.getElementById('a2').removeAttribute('grid'); document.getElementById('a1').setAttribute('grid', 'false'); });
+    await page.waitForFunction(() => !document.getElementById('a2').shadowRoot.querySelector('.att-grid').hidden
+      && document.getElementById('a1').shadowRoot.querySelector('.att-grid').hidden);
+    await page.waitForFunction(() => document.getElementById('a2').shadowRoot.querySelectorAll('.att-grid canvas').length > 1);
     assert.equal(facts.hostSheets, 1, 'glassgpt added no stylesheet to the host document');
 
     // The iframe: the playground without its chrome, its state from the hash.
@@ -189,6 +194,13 @@ test("glassgpt's own embed guide renders every widget under its CSP", async () =
   const tiles = await page.evaluate(() => [...document.querySelector('glassgpt-calculator').shadowRoot.querySelectorAll('[data-tile]')].map((t) => t.textContent));
   assert.ok(tiles.length >= 4 && tiles[0].includes('FLOP'), tiles.join(' | '));
   assert.match(tiles[0], /^3\.15 × 10²³ FLOPs/, 'powers of ten as the calculator page prints them');
+  // select="false" set on the page hides the menu, and its removal brings it back.
+  const menuHidden = () => page.evaluate(() => document.querySelector('glassgpt-calculator').shadowRoot.querySelector('select').hidden);
+  assert.equal(await menuHidden(), false);
+  await page.evaluate(() => document.querySelector('glassgpt-calculator').setAttribute('select', 'false'));
+  await page.waitForFunction(() => document.querySelector('glassgpt-calculator').shadowRoot.querySelector('select').hidden);
+  await page.evaluate(() => document.querySelector('glassgpt-calculator').removeAttribute('select'));
+  await page.waitForFunction(() => !document.querySelector('glassgpt-calculator').shadowRoot.querySelector('select').hidden);
   // The generate box writes text.
   await page.evaluate(() => document.querySelector('glassgpt-playground').shadowRoot.querySelector('button.primary').click());
   await page.waitForFunction(() => Number(document.querySelector('glassgpt-playground').dataset.generated) > 0, null, { timeout: 60000 });

@@ -343,6 +343,20 @@ test('switching layer and head changes the large view; the hash keeps the choice
   assert.equal(await page.inputValue('#layer'), String(L - 1));
   assert.equal(await page.inputValue('#head'), '0');
   assert.equal(await page.inputValue('#seed'), '7');
+  // The hash edited in place (a link on the page, the address bar): the view it names, at once.
+  await page.evaluate(() => { location.hash = '#prompt=JULIET%3A%0A&layer=0&head=1&seed=9&temp=0.5'; });
+  await page.waitForFunction(() => document.getElementById('att-large').dataset.t === '8');
+  assert.equal(await page.inputValue('#prompt'), 'JULIET:\n');
+  assert.equal(await page.inputValue('#layer'), '0');
+  assert.equal(await page.inputValue('#head'), '1');
+  assert.equal(await page.getAttribute('.att-thumb[data-layer="0"][data-head="1"]', 'aria-pressed'), 'true');
+  assert.equal(await page.inputValue('#seed'), '9');
+  assert.equal(await page.textContent('#temperature-out'), '0.50');
+  // A section anchor names no setting: the view stays.
+  await page.evaluate(() => { location.hash = '#attention'; });
+  await page.waitForTimeout(300);
+  assert.equal(await page.inputValue('#prompt'), 'JULIET:\n');
+  assert.equal(await page.inputValue('#head'), '1');
   // A link asking for more top-k candidates than the vocabulary has: the slider, its label, the
   // state sent to the core and the link all say the vocabulary's size.
   await context.close();

@@ -206,6 +206,13 @@ test('pausing stops the steps, by the button or by hiding the tab; resuming goes
   assert.equal(await step(page), at, 'no step while paused');
   assert.equal(await page.textContent('#pause'), 'Resume');
   assert.equal(await page.isDisabled('#f-n_layer'), true, 'a run’s config is fixed');
+  // A link followed during the run: the form and the link stay the run's, and the page says why.
+  const runHash = await page.evaluate(() => location.hash);
+  await page.evaluate(() => { location.hash = '#preset=small&steps=9'; });
+  await page.waitForSelector('.banner.warn:not([hidden])');
+  assert.match(await page.textContent('#banner'), /A run is in progress, so the link’s settings were not applied/);
+  assert.equal(await page.evaluate(() => location.hash), runHash);
+  assert.equal(await page.inputValue('#f-steps'), '100000');
   await page.click('#pause');
   await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, at);
   // "Pause while this tab is hidden": hiding the tab pauses, showing it resumes.
@@ -320,6 +327,12 @@ test('the config lives in the link; the page fits a phone and works from the key
   await page.waitForSelector('body[data-ready="true"]');
   assert.equal(await page.inputValue('#f-n_layer'), '3');
   assert.equal(await page.isChecked('#src-paste'), true);
+  // The hash edited in place: the form follows at once (the page's own writes fire no hashchange).
+  await page.evaluate(() => { location.hash = '#preset=tiny&steps=77&source=paste'; });
+  await page.waitForFunction(() => document.getElementById('f-steps').value === '77');
+  assert.equal(await page.inputValue('#f-n_layer'), '2', 'the n_layer=3 the link no longer names: the tiny preset’s 2');
+  assert.equal(await page.inputValue('#f-preset'), 'custom');
+  await page.waitForFunction(() => /(^#|&)steps=77(&|$)/.test(location.hash) && !location.hash.includes('n_layer'));
   // Every control has a label.
   const unlabelled = await page.$$eval('input, select, textarea', (els) => els
     .filter((e) => !(e.labels?.length) && !e.getAttribute('aria-label'))

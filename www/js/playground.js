@@ -597,6 +597,52 @@ if (!state.stretch) {
   const s = $('att-stretch');
   if (s) s.checked = false;
 }
+// A link to another view followed on this page, or the hash edited in the address bar (the page's
+// own writes use replaceState, which fires no hashchange): show the view it names. A section
+// anchor (#attention) names none of the state's keys and leaves the view as it is.
+window.addEventListener('hashchange', () => {
+  const keys = new URLSearchParams(location.hash.slice(1));
+  if (!Object.keys(DEFAULTS).some((k) => keys.has(k))) return;
+  const was = { ...state };
+  Object.assign(state, readHash(DEFAULTS));
+  if (running) state.prompt = was.prompt; // the prompt being continued stays what is shown
+  applyStateToControls();
+  state.topk = Number(el.top_k.value); // the range input clamps to the vocabulary
+  state.zoom = state.zoom ? Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom))) : 0;
+  if (state.zoom) attention.setZoom(state.zoom);
+  attention.setStretch(state.stretch);
+  const stretch = $('att-stretch');
+  if (stretch) stretch.checked = state.stretch;
+  if (model) {
+    state.layer = Math.max(0, Math.min(Math.trunc(state.layer) || 0, model.n_layer - 1));
+    state.head = Math.max(0, Math.min(Math.trunc(state.head) || 0, model.n_head - 1));
+    el.layer.value = state.layer;
+    el.head.value = state.head;
+    attention.select(state.layer, state.head);
+    if (state.d !== was.d || state.plen !== was.plen) {
+      fillPositionControls();
+      drawSinusoidal();
+    }
+  }
+  // Where the model runs: the selects' own handlers ask the worker (once the engine is up).
+  for (const [key, id] of [['backend', 'backend-select'], ['threads', 'threads-select']]) {
+    const select = $(id);
+    if (state[key] === was[key] || !select || select.disabled) continue;
+    if (![...select.options].some((o) => o.value === state[key])) {
+      state[key] = was[key];
+      continue;
+    }
+    select.value = state[key];
+    select.dispatchEvent(new Event('change'));
+  }
+  if (state.prompt !== was.prompt) {
+    generated = '';
+    renderText();
+    scheduleInspect(0);
+  }
+  writeHash(state);
+});
+
 // For the browser console and the end-to-end tests.
 globalThis.glassgpt = { attention, positions, scatter, nextChar, get engine() { return engine; } };
 

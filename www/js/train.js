@@ -690,6 +690,32 @@ function wire() {
       }, 150);
     });
   }
+  // A link followed on this page or the hash edited in the address bar (writeHash uses
+  // replaceState, which fires no hashchange). A run in progress, or a loaded checkpoint, fixes
+  // the model's shape: the page keeps its form and says why.
+  window.addEventListener('hashchange', () => {
+    if (ui.state === 'running' || ui.state === 'paused' || ui.checkpoint) {
+      writeHash();
+      showMessage(ui.checkpoint && ui.state !== 'running' && ui.state !== 'paused'
+        ? 'A checkpoint is loaded, so the link’s settings were not applied: Reset, then follow the link again.'
+        : 'A run is in progress, so the link’s settings were not applied: Reset, then follow the link again.', 'warn');
+      return;
+    }
+    const source = ui.source;
+    readHash();
+    const p = matchingPreset();
+    $('#f-preset').value = p;
+    $('#preset-note').textContent = PRESET_NOTES[p];
+    if (ui.source !== source) {
+      const next = ui.source;
+      showSource(next);
+      if (next === 'corpus') useCorpus();
+      else if (next === 'paste') usePaste({ now: true });
+      else useFile($('#file').files[0]);
+    } else if (ui.stats) textReady(ui.stats, 'this text'); // the context length may have changed
+    writeHash();
+    checkForm();
+  });
   $('#start').addEventListener('click', start);
   $('#pause').addEventListener('click', togglePause);
   $('#reset').addEventListener('click', reset);
