@@ -368,7 +368,7 @@ fn bench(root: &Path, which: &[String]) -> Result<(), String> {
     }
     setup::ensure(root, setup::Needs { browser: true })?;
     if !root.join("tests/bench/node_modules/@tensorflow/tfjs-backend-wasm").exists() {
-        run(Command::new("npm").args(["ci", "--silent", "--no-audit", "--no-fund", "--prefix", "tests/bench"]))?;
+        run(Command::new("npm").args(["ci", "--silent", "--prefer-offline", "--no-audit", "--no-fund", "--prefix", "tests/bench"]))?;
     }
     build(root)?;
     let urls = spawn_servers(root)?;

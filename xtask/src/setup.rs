@@ -39,7 +39,7 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<(), String> {
     }
     if !root.join(".tools/node_modules/.bin/wasm-opt").exists() {
         need_program("npm", "Node.js and npm (Debian: apt-get install nodejs npm)")?;
-        run(Command::new("npm").args(["install", "--silent", "--no-audit", "--no-fund", "--prefix", ".tools"]).arg(format!("binaryen@{BINARYEN}")))?;
+        run(Command::new("npm").args(["install", "--silent", "--prefer-offline", "--no-audit", "--no-fund", "--prefix", ".tools"]).arg(format!("binaryen@{BINARYEN}")))?;
     }
     // The threaded build: the pinned nightly, its std sources (-Z build-std) and wasm32 target.
     let toolchains = output("rustup", &["toolchain", "list"]);
@@ -58,7 +58,7 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<(), String> {
         ensure_browser()?;
         if !root.join("tests/e2e/node_modules/playwright-core").exists() {
             need_program("npm", "Node.js and npm (Debian: apt-get install nodejs npm)")?;
-            run(Command::new("npm").args(["ci", "--silent", "--no-audit", "--no-fund", "--prefix", "tests/e2e"]))?;
+            run(Command::new("npm").args(["ci", "--silent", "--prefer-offline", "--no-audit", "--no-fund", "--prefix", "tests/e2e"]))?;
         }
     }
     Ok(())
