@@ -12,7 +12,7 @@ use web_sys::{
     GpuProgrammableStage, GpuShaderModuleDescriptor,
 };
 
-use super::context::GpuContext;
+use super::context::{GpuContext, Transient};
 use super::{js_message, GpuError, GpuResult};
 use crate::error::Error;
 
@@ -169,7 +169,9 @@ struct PendingStep<'a> {
 /// one pass carries a whole forward with the writes of each dispatch visible to the next.
 pub(crate) struct Plan {
     steps: Vec<Step>,
-    _uniforms: GpuBuffer,
+    /// Freed with the plan (work already submitted still completes): a one-call plan, such as
+    /// `GpuMatmul`'s, leaves nothing for the garbage collector.
+    _uniforms: Transient,
 }
 
 impl Plan {
@@ -659,6 +661,6 @@ impl<'a> PlanBuilder<'a> {
             let bind_group = self.ctx.device.create_bind_group(&GpuBindGroupDescriptor::new(&entries, &layout));
             steps.push(Step { pipeline: pending.pipeline, bind_group, workgroups: pending.workgroups });
         }
-        Ok(Plan { steps, _uniforms: uniforms })
+        Ok(Plan { steps, _uniforms: Transient(uniforms) })
     }
 }
