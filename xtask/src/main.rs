@@ -155,71 +155,151 @@ pub const BUILDS: [Build; 6] = [
 /// when a build is over it.
 const WASM_BUDGET_KB: f64 = 200.0;
 
-/// Builds every wasm package unless it is newer than every source file.
+/// Builds every wasm package unless it is newer than every source file. Two at a time where the
+/// machine has two cores: each build ends in a long single-threaded step (fat LTO with one
+/// codegen unit, then wasm-opt), so a second build fills the other core. Builds that share a
+/// cargo target folder never run together (cargo would make one wait for the other's lock).
 fn build(root: &Path) -> Result<(), String> {
     let newest = newest_source(root);
-    for &Build { out, features, threads, relaxed } in &BUILDS {
-        let stamp = root.join(out).join(".built");
+    let mut stale = Vec::new();
+    for b in &BUILDS {
+        let stamp = root.join(b.out).join(".built");
         let fresh = std::fs::metadata(&stamp).and_then(|m| m.modified()).map(|t| t >= newest).unwrap_or(false);
         if fresh {
-            eprintln!("{out}/ is up to date");
-            continue;
+            eprintln!("{}/ is up to date", b.out);
+        } else {
+            stale.push(b);
         }
-        let t0 = Instant::now();
-        let mut cmd = Command::new("wasm-pack");
-        cmd.env("PATH", tool_path(root)).args(["build", "--target", "web", "--release", "--no-pack", "--out-dir", out]);
-        // Each flag set keeps its own target folder, so switching between them rebuilds nothing
-        // (builds that differ only in features share one: cargo keeps each feature set's artifacts).
-        cmd.env("CARGO_TARGET_DIR", root.join("target").join(match (threads, relaxed) {
-            (false, false) => ".",
-            (false, true) => "relaxed",
-            (true, false) => "threads",
-            (true, true) => "threads-relaxed",
-        }));
-        let relaxed_flag = if relaxed { " -C target-feature=+relaxed-simd" } else { "" };
-        cmd.args(["--", "--no-default-features", "--features", features]);
-        if threads {
-            cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
-                .env("RUSTFLAGS", format!("{THREADS_RUSTFLAGS}{relaxed_flag}"))
-                .args(["-Z", "build-std=panic_abort,std"]);
-        } else if relaxed {
-            cmd.env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS}{relaxed_flag}"));
-        }
-        run(&mut cmd)?;
-        if threads {
-            modern_rayon_init(&root.join(out))?;
-        }
-        let wasm = root.join(out).join("glassgpt_bg.wasm");
-        let mut opt = Command::new("wasm-opt");
-        // --low-memory-unused lets binaryen fold a constant added to an address into the load's
-        // or store's offset: after LLVM's loop strength reduction the micro-kernel's loads read
-        // `i32.add(p, 16)`, which V8 compiles to an extra `lea` per load. Safe here: rustc lays
-        // the main thread's 1 MB stack first, so the low 1 KB is only the bottom of that stack
-        // (reached only by an overflow), and memory stays under 4 GB. Measured in Chromium
-        // (2026-12-01, two builds alternated in one page): the plain simd128 matmul 1.12-1.15x,
-        // its training step 1.29x, forward 1.10x, generation 1.08x; relaxed SIMD 1.0-1.10x.
-        opt.env("PATH", tool_path(root)).args(["-O3", "--low-memory-unused"]).arg(&wasm).arg("-o").arg(&wasm);
-        if threads {
-            // Shared memory and atomics: binaryen reads the features from the target_features
-            // section rustc writes, but say so plainly for the threaded module.
-            opt.args(["--enable-threads", "--enable-bulk-memory"]);
-        }
-        if relaxed {
-            opt.arg("--enable-relaxed-simd");
-        }
-        run(&mut opt)?;
-        std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
-        let size = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
-        // What a browser downloads: the size gzip -9 gives (the project's budget is 200 KB a build).
-        let gzipped = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().ok().filter(|o| o.status.success());
-        let gz = gzipped.map_or(String::new(), |o| {
-            let kb = o.stdout.len() as f64 / 1000.0;
-            let over = if kb > WASM_BUDGET_KB { format!(", OVER the {WASM_BUDGET_KB} KB budget") } else { String::new() };
-            format!(", {kb:.1} KB gzipped{over}")
-        });
-        eprintln!("{out}/glassgpt_bg.wasm: {} KB{gz}, built in {:.1} s", size / 1024, t0.elapsed().as_secs_f64());
     }
-    Ok(())
+    // The longest first (the threaded builds compile std too), so the last to finish is short.
+    stale.sort_by_key(|b| (!b.threads, b.out == "pkg-sizing"));
+    let jobs = std::env::var("GLASSGPT_BUILD_JOBS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(2))
+        .max(1);
+    let queue = std::sync::Mutex::new((stale, Vec::<&str>::new(), Vec::<String>::new()));
+    let wake = std::sync::Condvar::new();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let next = {
+                    let mut q = queue.lock().unwrap();
+                    loop {
+                        if q.0.is_empty() {
+                            break None;
+                        }
+                        let (pending, busy, _) = &mut *q;
+                        if let Some(i) = pending.iter().position(|b| !busy.contains(&target_dir(b))) {
+                            let b = pending.remove(i);
+                            busy.push(target_dir(b));
+                            break Some(b);
+                        }
+                        q = wake.wait(q).unwrap();
+                    }
+                };
+                let Some(b) = next else { break };
+                eprintln!("building {}/ …", b.out);
+                let mut log = String::new();
+                let result = build_one(root, b, &mut log);
+                let mut q = queue.lock().unwrap();
+                q.1.retain(|d| *d != target_dir(b));
+                // One build's output at a time, whole, so two builds' lines do not interleave.
+                match result {
+                    Ok(summary) => eprintln!("{summary}"),
+                    Err(e) => {
+                        eprintln!("{log}");
+                        q.2.push(format!("{}/: {e}", b.out));
+                    }
+                }
+                wake.notify_all();
+            });
+        }
+    });
+    let failures = queue.into_inner().unwrap().2;
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// A build's cargo target folder under `target/`: each flag set keeps its own, so switching
+/// between them rebuilds nothing (builds that differ only in features share one: cargo keeps
+/// each feature set's artifacts).
+fn target_dir(b: &Build) -> &'static str {
+    match (b.threads, b.relaxed) {
+        (false, false) => ".",
+        (false, true) => "relaxed",
+        (true, false) => "threads",
+        (true, true) => "threads-relaxed",
+    }
+}
+
+/// Runs `cmd` with its output collected into `log` (with the command line).
+fn run_logged(cmd: &mut Command, log: &mut String) -> Result<(), String> {
+    log.push_str(&format!("$ {}\n", describe(cmd)));
+    let out = cmd.output().map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
+    log.push_str(&String::from_utf8_lossy(&out.stdout));
+    log.push_str(&String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({})", describe(cmd), out.status))
+    }
+}
+
+/// One wasm build: wasm-pack (cargo + wasm-bindgen), the rayon worker's fix-up, wasm-opt, the
+/// stamp. Returns the line that reports its size and time.
+fn build_one(root: &Path, b: &Build, log: &mut String) -> Result<String, String> {
+    let &Build { out, features, threads, relaxed } = b;
+    let stamp = root.join(out).join(".built");
+    let t0 = Instant::now();
+    let mut cmd = Command::new("wasm-pack");
+    cmd.env("PATH", tool_path(root)).args(["build", "--target", "web", "--release", "--no-pack", "--out-dir", out]);
+    cmd.env("CARGO_TARGET_DIR", root.join("target").join(target_dir(b)));
+    let relaxed_flag = if relaxed { " -C target-feature=+relaxed-simd" } else { "" };
+    cmd.args(["--", "--no-default-features", "--features", features]);
+    if threads {
+        cmd.env("RUSTUP_TOOLCHAIN", NIGHTLY)
+            .env("RUSTFLAGS", format!("{THREADS_RUSTFLAGS}{relaxed_flag}"))
+            .args(["-Z", "build-std=panic_abort,std"]);
+    } else if relaxed {
+        cmd.env("RUSTFLAGS", format!("{SIMD_RUSTFLAGS}{relaxed_flag}"));
+    }
+    run_logged(&mut cmd, log)?;
+    if threads {
+        modern_rayon_init(&root.join(out))?;
+    }
+    let wasm = root.join(out).join("glassgpt_bg.wasm");
+    let mut opt = Command::new("wasm-opt");
+    // --low-memory-unused lets binaryen fold a constant added to an address into the load's
+    // or store's offset: after LLVM's loop strength reduction the micro-kernel's loads read
+    // `i32.add(p, 16)`, which V8 compiles to an extra `lea` per load. Safe here: rustc lays
+    // the main thread's 1 MB stack first, so the low 1 KB is only the bottom of that stack
+    // (reached only by an overflow), and memory stays under 4 GB. Measured in Chromium
+    // (2026-12-01, two builds alternated in one page): the plain simd128 matmul 1.12-1.15x,
+    // its training step 1.29x, forward 1.10x, generation 1.08x; relaxed SIMD 1.0-1.10x.
+    opt.env("PATH", tool_path(root)).args(["-O3", "--low-memory-unused"]).arg(&wasm).arg("-o").arg(&wasm);
+    if threads {
+        // Shared memory and atomics: binaryen reads the features from the target_features
+        // section rustc writes, but say so plainly for the threaded module.
+        opt.args(["--enable-threads", "--enable-bulk-memory"]);
+    }
+    if relaxed {
+        opt.arg("--enable-relaxed-simd");
+    }
+    run_logged(&mut opt, log)?;
+    std::fs::write(&stamp, b"").map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    let size = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+    // What a browser downloads: the size gzip -9 gives (the project's budget is 200 KB a build).
+    let gzipped = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().ok().filter(|o| o.status.success());
+    let gz = gzipped.map_or(String::new(), |o| {
+        let kb = o.stdout.len() as f64 / 1000.0;
+        let over = if kb > WASM_BUDGET_KB { format!(", OVER the {WASM_BUDGET_KB} KB budget") } else { String::new() };
+        format!(", {kb:.1} KB gzipped{over}")
+    });
+    Ok(format!("{out}/glassgpt_bg.wasm: {} KB{gz}, built in {:.1} s", size / 1024, t0.elapsed().as_secs_f64()))
 }
 
 /// wasm-bindgen-rayon 1.3.0's bundler-free pool worker (the latest release) starts the glue with
@@ -309,10 +389,37 @@ fn test(root: &Path) -> Result<(), String> {
     let t0 = Instant::now();
     setup::ensure(root, setup::Needs { browser: true })?;
     let path = tool_path(root);
+    // The wasm builds the end-to-end tests need start now, beside the native and browser unit
+    // tests: every step ends in single-threaded work (a link, LTO, a test binary, a browser),
+    // which leaves a core of this two-core machine idle. Cargo locks each profile's folder, so
+    // the tests' dev builds and these release builds do not wait for each other.
+    let builds = std::thread::scope(|scope| {
+        let builds = scope.spawn(|| build(root));
+        let failures = unit_tests(root, &path);
+        (builds.join().unwrap_or_else(|_| Err("the build thread panicked".into())), failures)
+    });
+    let (built, mut failures) = builds;
+    eprintln!("\n=== wasm builds: done (they ran beside the tests above)");
+    if let Err(e) = built {
+        failures.push(format!("wasm build: {e}"));
+    } else {
+        failures.extend(e2e(root)?);
+    }
+    eprintln!("\ncargo xtask test: {:.0} s", t0.elapsed().as_secs_f64());
+    if failures.is_empty() {
+        eprintln!("all test suites passed");
+        Ok(())
+    } else {
+        Err(format!("{} suite(s) failed:\n  {}", failures.len(), failures.join("\n  ")))
+    }
+}
+
+/// The native tests and the browser unit tests (wasm-pack test); the failed suites' names.
+fn unit_tests(root: &Path, path: &str) -> Vec<String> {
     let mut failures = Vec::new();
     let mut step = |name: &str, cmd: &mut Command| {
         eprintln!("\n=== {name}");
-        if let Err(e) = run(cmd.env("PATH", &path)) {
+        if let Err(e) = run(cmd.env("PATH", path)) {
             failures.push(format!("{name}: {e}"));
         }
     };
@@ -343,19 +450,7 @@ fn test(root: &Path) -> Result<(), String> {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .args(["test", "--headless", "--chrome", "--test", "web_kernels"]);
     step("browser kernel tests, relaxed-SIMD build (wasm-pack test --test web_kernels)", &mut relaxed_test);
-    eprintln!("\n=== wasm builds");
-    if let Err(e) = build(root) {
-        failures.push(format!("wasm build: {e}"));
-    } else {
-        failures.extend(e2e(root)?);
-    }
-    eprintln!("\ncargo xtask test: {:.0} s", t0.elapsed().as_secs_f64());
-    if failures.is_empty() {
-        eprintln!("all test suites passed");
-        Ok(())
-    } else {
-        Err(format!("{} suite(s) failed:\n  {}", failures.len(), failures.join("\n  ")))
-    }
+    failures
 }
 
 /// The benchmarks `tests/bench/run.mjs` knows (it checks them too): checked here before the build.
