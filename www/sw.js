@@ -18,7 +18,7 @@ const SHELL = [
   'js/bench.js', 'js/boot.js', 'js/calculator.js', 'js/engine.js', 'js/hashstate.js', 'js/load.js', 'js/numbers.js', 'js/playground.js',
   'js/site.js', 'js/train-worker.js', 'js/train.js', 'js/train-presets.js', 'js/worker.js', 'js/embed-dialog.js', 'js/embed-page.js',
   ...['attention-grid', 'attention', 'calculator-chart', 'chars', 'colormap', 'flops-scale', 'heatmap', 'lineplot',
-    'loss-chart', 'matrix', 'memory-chart', 'next-chars', 'nextchar', 'positions', 'scatter', 'svg', 'vocab-view']
+    'loss-chart', 'matrix', 'memory-chart', 'next-chars', 'nextchar', 'positions', 'scatter', 'svg', 'vocab-view', 'width']
     .map((w) => `js/widgets/${w}.js`),
   'pkg/glassgpt.js', 'pkg/glassgpt_bg.wasm', 'pkg-threads/glassgpt.js', 'pkg-threads/glassgpt_bg.wasm',
   'pkg-relaxed/glassgpt.js', 'pkg-relaxed/glassgpt_bg.wasm', 'pkg-threads-relaxed/glassgpt.js', 'pkg-threads-relaxed/glassgpt_bg.wasm',

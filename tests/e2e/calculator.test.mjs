@@ -22,7 +22,11 @@ async function openCalculator(url = URL_CALC, options) {
 const value = (page, path) => page.textContent(`[data-q="${path}"] .q-value`);
 const formula = (page, path) => page.textContent(`[data-q="${path}"] .q-formula`);
 const glance = (page, id) => page.textContent(`[data-glance="${id}"] .tile-value`);
-const hashParams = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.slice(1))));
+/** The link's parameters, once the page has written it (it waits 150 ms after the last change). */
+async function hashParams(page) {
+  await page.waitForSelector('body:not([data-hash-pending])', { state: 'attached' });
+  return page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.slice(1))));
+}
 
 /** No "Something went wrong" banner: the page's last-resort error handler did not fire. */
 async function assertNoErrorBanner(page) {
@@ -84,6 +88,7 @@ test('shows the seed report\'s figures by default, each with its formula', async
   assert.equal(await page.inputValue('#f-precision'), 'tf32');
   assert.deepEqual(await hashParams(page), {});
   // Both charts drew: 49 deadlines, and two memory bars of three parts.
+  await page.waitForSelector('body:not([data-chart-pending])', { state: 'attached' }); // drawn in a task of its own
   const points = await page.$eval('#deadline-chart path.series-gpus', (p) => p.getAttribute('d').split('L').length);
   assert.equal(points, 49);
   assert.equal(await page.$$eval('#memory-chart rect', (r) => r.length), 6);

@@ -184,7 +184,7 @@ function baseInputs({ preset, gpu, server }) {
 // ---- the form -----------------------------------------------------------------------------
 
 const state = { ...DEFAULTS };
-addEmbedButton(() => (state.preset === 'trained' ? '' : `<glassgpt-calculator${attr('preset', state.preset)}></glassgpt-calculator>`));
+addEmbedButton(() => (state.preset === 'trained' ? '' : `<glassgpt-calculator${attr('preset', state.preset)}></glassgpt-calculator>`), { flush: () => flushHash() });
 let lastGood = null; // { inputs, estimate }: what the outputs show
 let seedEstimate = null;
 
@@ -358,10 +358,33 @@ function compute() {
   if (!stray) clearMessage();
   lastGood = { inputs, estimate, values: parsed };
   render(inputs, estimate);
-  writeHash(base, parsed);
+  saveHash(base, parsed);
 }
 
 // ---- the URL hash -------------------------------------------------------------------------
+
+// The link is written 150 ms after the last change, in a task of its own: history.replaceState
+// makes Chromium save the scroll position, which lays the page out, and in the input handler,
+// right after the outputs changed, that was a whole extra layout (30-70 ms) per keystroke.
+// `data-hash-pending` is on the body while a write waits (the tests wait for it to go).
+let hashTimer = 0;
+let pendingHash = null;
+function saveHash(base, parsed) {
+  clearTimeout(hashTimer);
+  pendingHash = [base, parsed];
+  document.body.dataset.hashPending = 'true';
+  hashTimer = setTimeout(flushHash, 150);
+}
+
+/** Writes a waiting link now (before the page goes, or before it is copied). */
+function flushHash() {
+  clearTimeout(hashTimer);
+  if (!pendingHash) return;
+  const [base, parsed] = pendingHash;
+  pendingHash = null;
+  delete document.body.dataset.hashPending;
+  writeHash(base, parsed);
+}
 
 /** The presets that differ from the defaults, then every field that differs from its preset. */
 function writeHash(base, parsed) {
@@ -589,8 +612,21 @@ function render(s, e) {
   $('#out-notes').replaceChildren(...e.notes.map((n) => el('li', {}, superscripts(n))));
 
   renderTrainedComparison(e);
-  renderDeadlineChart(s, e);
+  scheduleDeadlineChart(s, e);
   document.body.dataset.ready = 'true';
+}
+
+// The deadline chart (49 more estimates) is drawn in a task of its own after the outputs, so a
+// keystroke's task stays short, and a keystroke that comes first replaces it.
+// `data-chart-pending` is on the body while it waits.
+let chartTimer = 0;
+function scheduleDeadlineChart(s, e) {
+  clearTimeout(chartTimer);
+  document.body.dataset.chartPending = 'true';
+  chartTimer = setTimeout(() => {
+    delete document.body.dataset.chartPending;
+    renderDeadlineChart(s, e);
+  }, 0);
 }
 
 /** GPUs and costs at deadlines from 1 to 365 days (wider if the deadline is outside). */
@@ -697,7 +733,9 @@ async function start() {
     compute();
     $('#action-status').textContent = 'Every field is back to the preset.';
   });
+  window.addEventListener('pagehide', flushHash);
   $('#copy-link').addEventListener('click', async () => {
+    flushHash();
     try {
       await navigator.clipboard.writeText(location.href);
       $('#action-status').textContent = 'Link copied.';

@@ -8,7 +8,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').repl
  * Adds the button. `element()` returns the custom element's markup for the current state (or
  * '' when the page has none).
  */
-export function addEmbedButton(element) {
+export function addEmbedButton(element, { flush } = {}) {
   const header = document.getElementById('site-header');
   if (!header) return;
   const button = document.createElement('button');
@@ -38,6 +38,7 @@ export function addEmbedButton(element) {
   const $ = (id) => dialog.querySelector(`#${id}`);
 
   button.addEventListener('click', () => {
+    flush?.(); // a link write the page still holds back goes into the iframe's address
     const el = element();
     $('embed-snippet-element').value = el
       ? `<script type="module" src="${base.href}embed.js"></script>\n${el}`

@@ -28,7 +28,7 @@ const DEFAULTS = {
   threads: 'auto', // auto | one: the threaded build's pool, or one thread (the same results)
 };
 const state = readHash(DEFAULTS);
-addEmbedButton(() => `<glassgpt-attention${attr('prompt', $('prompt').value.slice(-200))}${attr('layer', state.layer ?? 0)}${attr('head', state.head ?? 0)}></glassgpt-attention>`);
+addEmbedButton(() => `<glassgpt-attention${attr('prompt', $('prompt').value.slice(-200))}${attr('layer', state.layer ?? 0)}${attr('head', state.head ?? 0)}></glassgpt-attention>`, { flush: () => flushState() });
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -70,6 +70,13 @@ function saveState() {
   clearTimeout(saveTimer);
   saveTimer = setTimeout(() => writeHash(state), 150);
 }
+
+/** Writes the state now (before the page goes, or before the Embed dialog reads the link). */
+function flushState() {
+  clearTimeout(saveTimer);
+  writeHash(state);
+}
+window.addEventListener('pagehide', flushState);
 
 // ---- controls ------------------------------------------------------------------------------------
 
@@ -367,6 +374,9 @@ function fillPositionControls() {
   fill(el.peLen, [32, 64, 128, 256, 512, model.block_size, len], len);
 }
 
+/** Lets the page handle input and paint before the next figure (each is tens of ms here). */
+const nextTask = () => globalThis.scheduler?.yield?.() ?? new Promise((resolve) => setTimeout(resolve, 0));
+
 async function drawEmbeddings() {
   const epoch = modelEpoch;
   const r = await engine.call('embeddings');
@@ -374,6 +384,8 @@ async function drawEmbeddings() {
   const C = r.config.n_embd, T = r.config.block_size, V = r.config.vocab_size;
   embeddings = { wte: r.wte, V, C, vocab: [...r.config.vocab] };
   positions.setLearned({ wpe: r.wpe, similarity: r.similarity, T, C });
+  await nextTask();
+  if (epoch !== modelEpoch) return;
   scatter.draw(r.pca, r.config.vocab);
   const [v1, v2] = r.variance.variance;
   const total = r.variance.total_variance || 1;

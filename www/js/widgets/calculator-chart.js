@@ -12,8 +12,7 @@ export class DeadlineChart extends ResponsiveChart {
    */
   draw() {
     const { points, current, gpuPrice } = this.data;
-    const W = Math.max(280, this.container.clientWidth || 640);
-    this.width = this.container.clientWidth;
+    const W = Math.max(280, this.containerWidth() || 640);
     const narrow = W < 480;
     const H = narrow ? 240 : 300;
     const m = { left: narrow ? 44 : 56, right: narrow ? 50 : 64, top: 14, bottom: 46 };

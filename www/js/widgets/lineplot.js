@@ -1,6 +1,7 @@
 // A small line plot of a few series over the same x (here: dimensions of a positional encoding
 // over position). Drawn on a canvas at the device's pixel ratio so lines and text stay sharp;
 // hovering shows every series' value at that x.
+import { WidthWatch } from './width.js';
 
 const PALETTE = ['#2a6fdb', '#d1495b', '#1f8a4c', '#b7791f', '#7b3fb5', '#0f8b8d'];
 
@@ -32,7 +33,7 @@ export class LinePlot {
       this.hoverX = null;
       this.#render();
     });
-    new ResizeObserver(() => this.series && this.#render()).observe(root);
+    this.watch = new WidthWatch(root, () => this.series && this.#render());
   }
 
   /** `series` = [{ label, values (n) }]; all the same length. */
@@ -56,7 +57,7 @@ export class LinePlot {
 
   #render() {
     const dpr = window.devicePixelRatio || 1;
-    const w = this.root.clientWidth || 300;
+    const w = this.watch.width() || 300;
     const h = this.height;
     this.canvas.style.width = `${w}px`;
     this.canvas.style.height = `${h}px`;

@@ -5,7 +5,7 @@
 // dashed mark where it went back.
 // Updates are coalesced into one redraw per animation frame, so a hidden tab draws nothing
 // and catches up when shown. Hovering reads the values at a step.
-import { svg, logTicks } from './svg.js';
+import { svg, logTicks, WidthWatch } from './svg.js';
 
 const COLOURS = { raw: '#9db8e8', ema: '#2a6fdb', train: '#1f8a4c', val: '#c2621b', grid: '#e7eaf0', muted: '#5b6475' };
 const EMA = 0.1; // weight of the newest step in the moving average (about the last 10 steps)
@@ -19,9 +19,9 @@ export class LossChart {
     this.width = 0;
     this.reset();
     this.hoverStep = null;
-    new ResizeObserver(() => {
-      if (this.container.clientWidth !== this.width) this.draw();
-    }).observe(container);
+    this.watch = new WidthWatch(container, (w) => {
+      if (w !== this.width) this.draw();
+    });
   }
 
   /** Forgets every point; `totalSteps` sets the step axis (it grows if steps go beyond). */
@@ -84,8 +84,8 @@ export class LossChart {
   }
 
   draw() {
-    const W = Math.max(280, this.container.clientWidth || 640);
-    this.width = this.container.clientWidth;
+    this.width = this.watch.width(); // no layout read in the frame (see WidthWatch)
+    const W = Math.max(280, this.width || 640);
     const narrow = W < 480;
     const H = narrow ? 220 : 280;
     const m = { left: 46, right: 14, top: 12, bottom: 40 };

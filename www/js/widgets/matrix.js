@@ -2,6 +2,7 @@
 // readout that says what the cell under the pointer holds. Used for the positional encoding
 // tables and their position-by-position similarity.
 import { Heatmap, legend } from './heatmap.js';
+import { WidthWatch } from './width.js';
 
 export class MatrixFigure {
   /**
@@ -37,6 +38,13 @@ export class MatrixFigure {
         this.readout.textContent = this.describe(r, c, this.data[r * this.cols + c]);
       },
     });
+    this.watch = new WidthWatch(this.canvas, () => this.#smoothing());
+  }
+
+  /** Downscaling (more cells than pixels) averages; upscaling keeps cells crisp. */
+  #smoothing() {
+    if (!this.cols) return;
+    this.canvas.style.imageRendering = this.cols > (this.watch.width() || 300) ? 'auto' : '';
   }
 
   /** Draws `data` (rows, cols); `label` becomes the canvas's accessible name. */
@@ -48,9 +56,7 @@ export class MatrixFigure {
     const aspect = this.square ? 1 : Math.min(1, Math.max(0.45, rows / cols));
     this.canvas.style.aspectRatio = `${1 / aspect}`;
     this.map.draw(data, rows, cols, { min, max });
-    // Downscaling (more cells than pixels) averages; upscaling keeps cells crisp.
-    const shown = this.canvas.getBoundingClientRect().width || 300;
-    this.canvas.style.imageRendering = cols > shown ? 'auto' : '';
+    this.#smoothing();
     const [lo, hi] = this.map.range;
     legend(this.root.querySelector('.mf-legend'), { scale: this.scale, lo, hi, label: this.valueLabel });
     this.canvas.setAttribute('aria-label', label);

@@ -14,8 +14,7 @@ export class MemoryChart extends ResponsiveChart {
    */
   draw() {
     const { bars, gpuMemory, gpuLabel } = this.data;
-    const W = Math.max(280, this.container.clientWidth || 640);
-    this.width = this.container.clientWidth;
+    const W = Math.max(280, this.containerWidth() || 640);
     const m = { left: 8, right: 12, top: 6 };
     const iw = W - m.left - m.right;
     const rowH = 54, barH = 22;

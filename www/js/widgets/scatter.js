@@ -1,6 +1,7 @@
 // The character embeddings on their two principal components: one label per character, coloured
 // by its class (vowels, consonants, capitals, digits, punctuation, whitespace), with a legend
 // that can hide a class. Hovering names the nearest character; drawn at the device pixel ratio.
+import { WidthWatch } from './width.js';
 import { showChar, nameChar, charClass, CHAR_CLASSES } from './chars.js';
 
 export class EmbeddingScatter {
@@ -52,7 +53,7 @@ export class EmbeddingScatter {
       const i = this.#nearest(e);
       if (i >= 0) this.onPick?.(this.chars[i]);
     });
-    new ResizeObserver(() => this.chars && this.#render()).observe(root);
+    this.watch = new WidthWatch(root, () => this.chars && this.#render());
   }
 
   /** `coords` (V, 2) for the characters of `vocab`; `variance` = { variance: [v1, v2], total_variance }. */
@@ -71,7 +72,7 @@ export class EmbeddingScatter {
   }
 
   #layout() {
-    const w = Math.min(this.root.clientWidth || 400, 560);
+    const w = Math.min(this.watch.width() || 400, 560);
     const pad = 22;
     let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
     for (let i = 0; i < this.chars.length; i++) {

@@ -1,4 +1,7 @@
 // Small helpers the chart widgets share: SVG elements, logarithmic ticks, compact numbers.
+import { WidthWatch } from './width.js';
+
+export { WidthWatch };
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -52,18 +55,25 @@ function trim(x) {
 }
 
 /**
- * A chart drawn at its container's width. Subclasses implement `draw()` (reading `this.data`);
- * `update(data)` stores the data and draws, and a change of the container's width redraws.
+ * A chart drawn at its container's width. Subclasses implement `draw()` (reading `this.data`
+ * and `this.containerWidth()`); `update(data)` stores the data and draws, and a change of the
+ * container's width redraws.
  */
 export class ResponsiveChart {
   /** Draws into `container` (an empty element). */
   constructor(container) {
     this.container = container;
     this.data = null;
-    this.width = 0;
-    new ResizeObserver(() => {
-      if (this.data && this.container.clientWidth !== this.width) this.draw();
-    }).observe(container);
+    this.width = 0; // the width last drawn at
+    this.watch = new WidthWatch(container, (w) => {
+      if (this.data && w !== this.width) this.draw();
+    });
+  }
+
+  /** The container's width, without a layout (see WidthWatch); the draw records it in `width`. */
+  containerWidth() {
+    this.width = this.watch.width();
+    return this.width;
   }
 
   update(data) {
