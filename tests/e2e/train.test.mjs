@@ -236,6 +236,37 @@ test('pausing stops the steps, by the button or by hiding the tab; resuming goes
   await context.close();
 });
 
+test('a megabyte pasted is kept beside the box, not in it: the worker has all of it, Clear gives the box back', async () => {
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf(RUN)}`);
+  await page.fill('#paste', 'Some words first. ');
+  // Ctrl+V of 1.2 MB (a synthetic paste event: the browser's own would insert it at the cursor).
+  const total = await page.evaluate((chunk) => {
+    const box = document.getElementById('paste');
+    box.setSelectionRange(box.value.length, box.value.length);
+    const big = chunk.repeat(Math.ceil(1_200_000 / chunk.length));
+    const data = new DataTransfer();
+    data.setData('text/plain', big);
+    const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+    box.dispatchEvent(event);
+    return { length: box.value.length === 0 ? -1 : 'Some words first. '.length + big.length, prevented: event.defaultPrevented, shown: box.value.length, readOnly: box.readOnly };
+  }, TEXT);
+  assert.equal(total.prevented, true, 'the page took the paste');
+  assert.ok(total.shown <= 2001, `the box shows only the start (${total.shown} characters)`);
+  assert.equal(total.readOnly, true);
+  // The worker has the whole text, the words before the cursor included.
+  await page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, total.length.toLocaleString('en-US'));
+  assert.match(await page.inputValue('#paste'), /^Some words first\. To be, or not to be/);
+  assert.match(await page.textContent('#paste-big'), /^[\d,]+ characters pasted \(1\.\d MB\)/);
+  assert.equal(await page.isDisabled('#start'), false);
+  await page.click('#paste-clear');
+  assert.equal(await page.inputValue('#paste'), '');
+  assert.equal(await page.evaluate(() => document.getElementById('paste').readOnly), false);
+  assert.equal(await page.isVisible('#paste-big'), false);
+  await paste(page, TEXT); // typing in the box works again
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('an invalid config or text gets a clear message beside it, and nothing starts', async () => {
   const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf(RUN)}`);
   await paste(page, TEXT);

@@ -63,6 +63,7 @@ const ui = {
   limits: null, // trainLimits(): max_text_bytes, defaults, live defaults, kernels
   base: 'tiny', // the preset the fields start from
   source: 'corpus',
+  heldPaste: null, // a paste too long for the box (see PASTE_IN_BOX), else null
   textOk: false,
   stats: null, // textStats of the worker's text
   plan: null,
@@ -277,11 +278,40 @@ async function useCorpus() {
   }
 }
 
+// A paste past this many characters is kept here, not in the box: a browser lays a textarea's
+// whole text out, and a megabyte held the page still for 2.4 s here (and each keystroke in it
+// after for 0.1-0.3 s). The box then shows the text's start, read-only, until Clear.
+const PASTE_IN_BOX = 200_000;
+
+function onPaste(e) {
+  const box = $('#paste');
+  const pasted = e.clipboardData?.getData('text/plain') ?? '';
+  const start = box.selectionStart ?? box.value.length, end = box.selectionEnd ?? box.value.length;
+  const text = box.value.slice(0, start) + pasted + box.value.slice(end);
+  if (text.length <= PASTE_IN_BOX) return; // the browser pastes it
+  e.preventDefault();
+  holdPaste(text);
+  usePaste({ now: true });
+}
+
+/** Keeps `text` out of the box (null: the box is the text again, empty). */
+function holdPaste(text) {
+  ui.heldPaste = text;
+  const box = $('#paste');
+  box.value = text === null ? '' : `${text.slice(0, 2000)}…`;
+  box.readOnly = text !== null;
+  const note = $('#paste-big');
+  note.hidden = text === null;
+  if (text !== null) {
+    note.firstElementChild.textContent = `${text.length.toLocaleString('en-US')} characters pasted (${fmtBytes(new TextEncoder().encode(text).length)}). The box shows their start: a box holding them all would hold this page still while it is laid out.`;
+  }
+}
+
 let pasteTimer = 0;
 function usePaste({ now = false } = {}) {
   clearTimeout(pasteTimer);
   const go = async () => {
-    const text = $('#paste').value;
+    const text = ui.heldPaste ?? $('#paste').value;
     try {
       textReady(await ui.engine.call('trainSetText', { text }), 'your text');
     } catch (e) {
@@ -371,6 +401,7 @@ function updateButtons() {
   $('#f-preset').disabled = active || Boolean(ui.checkpoint);
   for (const r of document.querySelectorAll('input[name="source"]')) r.disabled = active;
   $('#paste').disabled = active;
+  $('#paste-clear').disabled = active;
   $('#file').disabled = active;
   stat('state', { idle: 'not started', running: 'training', paused: 'paused', done: 'done', error: 'stopped by an error' }[s]);
   document.body.dataset.trainState = s;
@@ -666,6 +697,12 @@ function wire() {
     });
   }
   $('#paste').addEventListener('input', () => usePaste());
+  $('#paste').addEventListener('paste', onPaste);
+  $('#paste-clear').addEventListener('click', () => {
+    holdPaste(null);
+    usePaste({ now: true });
+    $('#paste').focus();
+  });
   $('#file').addEventListener('change', () => useFile($('#file').files[0]));
   $('#f-preset').addEventListener('change', () => {
     const v = $('#f-preset').value;
