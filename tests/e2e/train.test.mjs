@@ -267,6 +267,30 @@ test('a megabyte pasted is kept beside the box, not in it: the worker has all of
   await context.close();
 });
 
+test('the loss chart draws 250,000 steps: its range is a loop, not Math.min(...every step), which overflowed the stack past ~120,000', async () => {
+  const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf(RUN)}`);
+  const drawn = await page.evaluate(async () => {
+    const { LossChart } = await import('./js/widgets/loss-chart.js');
+    const box = document.createElement('div');
+    box.style.width = '600px';
+    document.body.append(box);
+    const chart = new LossChart(box);
+    chart.reset(250000);
+    const losses = Float32Array.from({ length: 250000 }, (_, i) => 4 * Math.exp(-i / 50000) + 1);
+    chart.addSteps(0, losses);
+    chart.addEval({ step: 250000, train: 1.1, val: 1.3 });
+    chart.draw();
+    const d = box.querySelector('path.series-ema').getAttribute('d');
+    const ticks = [...box.querySelectorAll('text.tick')].map((t) => t.textContent);
+    box.remove();
+    return { points: d.split('L').length, ticks };
+  });
+  assert.equal(drawn.points, 600, 'bucketed to 600 points');
+  assert.ok(drawn.ticks.length > 3, drawn.ticks.join(' '));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('an invalid config or text gets a clear message beside it, and nothing starts', async () => {
   const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf(RUN)}`);
   await paste(page, TEXT);

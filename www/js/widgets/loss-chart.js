@@ -19,6 +19,13 @@ export class LossChart {
     this.width = 0;
     this.reset();
     this.hoverStep = null;
+    // Made once (parsing it again every frame cost up to a third of a redraw).
+    this.legend = document.createElement('div');
+    this.legend.className = 'chart-legend';
+    this.legend.innerHTML = `<span><i style="background:${COLOURS.raw}"></i>batch loss</span>
+      <span><i style="background:${COLOURS.ema}"></i>moving average</span>
+      <span><i class="dashed" style="border-color:${COLOURS.train}"></i>train (eval)</span>
+      <span><i style="background:${COLOURS.val}"></i>validation (eval)</span>`;
     this.watch = new WidthWatch(container, (w) => {
       if (w !== this.width) this.draw();
     });
@@ -94,8 +101,15 @@ export class LossChart {
     const lastStep = Math.max(this.totalSteps, this.steps.at(-1) ?? 0, this.evals.at(-1)?.step ?? 0, this.firstStep + 1);
     const s0 = this.firstStep;
     // The loss range: the smoothed curve and the evaluations (raw batches may poke out; clipped).
-    const ys = [...this.ema, ...this.evals.flatMap((e) => [e.train, e.val])].filter(Number.isFinite);
-    let lo = ys.length ? Math.min(...ys) : 1, hi = ys.length ? Math.max(...ys) : 5;
+    // (A loop: Math.min(...ys) passes every step as an argument, past ~120,000 a stack overflow.)
+    let lo = Infinity, hi = -Infinity;
+    const see = (v) => {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    };
+    for (const v of this.ema) if (Number.isFinite(v)) see(v);
+    for (const e of this.evals) for (const v of [e.train, e.val]) if (Number.isFinite(v)) see(v);
+    if (lo > hi) [lo, hi] = [1, 5];
     if (this.log) {
       lo = Math.max(1e-3, lo / 1.15);
       hi = hi * 1.1;
@@ -164,13 +178,7 @@ export class LossChart {
     });
     root.addEventListener('pointerleave', () => { this.hoverStep = null; this.schedule(); });
 
-    const legend = document.createElement('div');
-    legend.className = 'chart-legend';
-    legend.innerHTML = `<span><i style="background:${COLOURS.raw}"></i>batch loss</span>
-      <span><i style="background:${COLOURS.ema}"></i>moving average</span>
-      <span><i class="dashed" style="border-color:${COLOURS.train}"></i>train (eval)</span>
-      <span><i style="background:${COLOURS.val}"></i>validation (eval)</span>`;
-    this.container.replaceChildren(root, legend);
+    this.container.replaceChildren(root, this.legend);
   }
 
   /** The chart in words, for screen readers. */
