@@ -176,12 +176,19 @@ function appendToPrompt(ch) {
 
 // ---- text and generation -------------------------------------------------------------------------
 
+let scrollFrame = 0; // a scroll of the text waiting for the next frame
+
 function renderText() {
   el.textPrompt.textContent = el.prompt.value;
   el.textGen.textContent = generated;
   $('text-placeholder').hidden = generated !== '' || running;
   $('continue-btn').hidden = generated === '' || running;
-  el.textout.scrollTop = el.textout.scrollHeight;
+  // Scrolled in the next frame, once per frame: reading scrollHeight right after the text
+  // changed laid the page out again for every batch of streamed characters.
+  scrollFrame ||= requestAnimationFrame(() => {
+    scrollFrame = 0;
+    el.textout.scrollTop = el.textout.scrollHeight;
+  });
 }
 
 function setRunning(on) {

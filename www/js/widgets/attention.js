@@ -6,6 +6,7 @@
 import { Heatmap, legend } from './heatmap.js';
 import { SEQUENTIAL, warp } from './colormap.js';
 import { showChar, nameChar } from './chars.js';
+import { WidthWatch } from './width.js';
 
 const THUMB = 76; // CSS pixels per small map
 
@@ -47,10 +48,15 @@ export class AttentionView {
       if (this.cursor >= T) this.cursor = T - 1;
     }
     const ms = this.redrawAll();
-    // Keep the newest characters in sight as text grows, unless the reader scrolled away.
-    if (lengthChanged && this.follow) {
-      this.scroller.scrollTop = this.scroller.scrollHeight;
-      this.scroller.scrollLeft = this.scroller.scrollWidth;
+    // Keep the newest characters in sight as text grows, unless the reader scrolled away: in
+    // the next frame, where the layout that reading scrollHeight needs is done anyway (here,
+    // right after the axes changed, it was a layout of its own on every update).
+    if (lengthChanged && this.follow && !this.followFrame) {
+      this.followFrame = requestAnimationFrame(() => {
+        this.followFrame = 0;
+        this.scroller.scrollTop = this.scroller.scrollHeight;
+        this.scroller.scrollLeft = this.scroller.scrollWidth;
+      });
     }
     return ms;
   }
@@ -211,27 +217,41 @@ export class AttentionView {
       this.#hover({ row: this.cursor, col: this.cursor });
     });
     canvas.addEventListener('blur', () => this.#unhover(true));
-    new ResizeObserver(() => {
+    this.largeWidth = new WidthWatch(this.largeEl, () => {
       if (this.data && this.cell === 0) {
         this.#layoutAxes();
         this.#drawLarge();
       }
-    }).observe(this.largeEl);
+    });
   }
 
+  /**
+   * The characters along both axes. Spans are kept and only those whose character changed are
+   * rewritten: as text streams in, each update adds one (rebuilding all 2 × T was most of an
+   * update's time, with the layout it caused).
+   */
   #buildAxes() {
     const { chars } = this.data;
-    const make = (cls) => chars.map((ch, i) => {
-      const s = document.createElement('span');
-      s.className = cls;
-      s.dataset.pos = i;
-      s.textContent = showChar(ch);
-      s.title = `${nameChar(ch)} at position ${i}`;
-      if (ch === ' ' || ch === '\n') s.classList.add('ws');
-      return s;
-    });
-    this.colAxis.replaceChildren(...make('ax'));
-    this.rowAxis.replaceChildren(...make('ax'));
+    for (const axis of [this.colAxis, this.rowAxis]) {
+      const spans = axis.children;
+      while (spans.length > chars.length) axis.lastElementChild.remove();
+      const added = [];
+      for (let i = 0; i < chars.length; i++) {
+        let s = spans[i];
+        if (!s) {
+          s = document.createElement('span');
+          s.className = 'ax';
+          s.dataset.pos = i;
+          added.push(s);
+        } else if (s.dataset.ch === chars[i]) continue;
+        const ch = chars[i];
+        s.dataset.ch = ch;
+        s.textContent = showChar(ch);
+        s.title = `${nameChar(ch)} at position ${i}`;
+        s.classList.toggle('ws', ch === ' ' || ch === '\n');
+      }
+      axis.append(...added);
+    }
     this.#layoutAxes();
   }
 
@@ -241,7 +261,7 @@ export class AttentionView {
    */
   #cellSize() {
     if (this.cell > 0) return this.cell;
-    const avail = this.largeEl.clientWidth - 42; // minus the row axis and the border
+    const avail = this.largeWidth.width() - 42; // minus the row axis and the border
     return clamp(Math.floor(avail / Math.max(1, this.data.T)), 12, 32);
   }
 
