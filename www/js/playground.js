@@ -68,12 +68,14 @@ let generated = '';
 let saveTimer = 0;
 function saveState() {
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => writeHash(state), 150);
+  saveTimer = setTimeout(flushState, 150);
 }
 
-/** Writes the state now (before the page goes, or before the Embed dialog reads the link). */
+/** Writes a waiting state now (before the page goes, or before the Embed dialog reads the link). */
 function flushState() {
+  if (!saveTimer) return; // nothing waits: the link is as the page last wrote or was given it
   clearTimeout(saveTimer);
+  saveTimer = 0;
   writeHash(state);
 }
 window.addEventListener('pagehide', flushState);
