@@ -343,7 +343,10 @@ test('switching layer and head changes the large view; the hash keeps the choice
   assert.equal(await page.inputValue('#layer'), String(L - 1));
   assert.equal(await page.inputValue('#head'), '0');
   assert.equal(await page.inputValue('#seed'), '7');
-  // The hash edited in place (a link on the page, the address bar): the view it names, at once.
+  // The hash edited in place (a link on the page, the address bar): the view it names, at once,
+  // the zoom it leaves out back to fitting the width.
+  await page.$eval('#zoom', (z) => { z.value = '14'; z.dispatchEvent(new Event('input')); });
+  assert.equal(await page.evaluate(() => globalThis.glassgpt.attention.cellSize), 14);
   await page.evaluate(() => { location.hash = '#prompt=JULIET%3A%0A&layer=0&head=1&seed=9&temp=0.5'; });
   await page.waitForFunction(() => document.getElementById('att-large').dataset.t === '8');
   assert.equal(await page.inputValue('#prompt'), 'JULIET:\n');
@@ -352,6 +355,7 @@ test('switching layer and head changes the large view; the hash keeps the choice
   assert.equal(await page.getAttribute('.att-thumb[data-layer="0"][data-head="1"]', 'aria-pressed'), 'true');
   assert.equal(await page.inputValue('#seed'), '9');
   assert.equal(await page.textContent('#temperature-out'), '0.50');
+  assert.notEqual(await page.evaluate(() => globalThis.glassgpt.attention.cellSize), 14, 'the zoom fits the width again');
   // A section anchor names no setting: the view stays.
   await page.evaluate(() => { location.hash = '#attention'; });
   await page.waitForTimeout(300);

@@ -239,17 +239,19 @@ test('pausing stops the steps, by the button or by hiding the tab; resuming goes
 test('a megabyte pasted is kept beside the box, not in it: the worker has all of it, Clear gives the box back', async () => {
   const { page, context, problems } = await openTrain(`${URL_TRAIN}#${hashOf(RUN)}`);
   await page.fill('#paste', 'Some words first. ');
-  // Ctrl+V of 1.2 MB (a synthetic paste event: the browser's own would insert it at the cursor).
-  const total = await page.evaluate((chunk) => {
+  // Ctrl+V of 1.2 MB with Windows line ends (a synthetic paste event: the browser's own would
+  // insert it at the cursor, its CRLFs made LF as a textarea does).
+  const pasteEvent = (text) => page.evaluate((t) => {
     const box = document.getElementById('paste');
     box.setSelectionRange(box.value.length, box.value.length);
-    const big = chunk.repeat(Math.ceil(1_200_000 / chunk.length));
     const data = new DataTransfer();
-    data.setData('text/plain', big);
+    data.setData('text/plain', t);
     const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
     box.dispatchEvent(event);
-    return { length: box.value.length === 0 ? -1 : 'Some words first. '.length + big.length, prevented: event.defaultPrevented, shown: box.value.length, readOnly: box.readOnly };
-  }, TEXT);
+    return { prevented: event.defaultPrevented, shown: box.value.length, readOnly: box.readOnly };
+  }, text);
+  const big = TEXT.replace(/\n/g, '\r\n').repeat(Math.ceil(1_200_000 / TEXT.length));
+  const total = { ...(await pasteEvent(big)), length: 'Some words first. '.length + big.replace(/\r\n/g, '\n').length };
   assert.equal(total.prevented, true, 'the page took the paste');
   assert.ok(total.shown <= 2001, `the box shows only the start (${total.shown} characters)`);
   assert.equal(total.readOnly, true);
@@ -257,7 +259,17 @@ test('a megabyte pasted is kept beside the box, not in it: the worker has all of
   await page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, total.length.toLocaleString('en-US'));
   assert.match(await page.inputValue('#paste'), /^Some words first\. To be, or not to be/);
   assert.match(await page.textContent('#paste-big'), /^[\d,]+ characters pasted \(1\.\d MB\)/);
-  assert.equal(await page.isDisabled('#start'), false);
+  await page.waitForSelector('#start:not([disabled])');
+  // A paste into the held text's preview replaces the whole text: a long one is held in its
+  // place, a short one goes into the box, which is editable again.
+  const second = TEXT.repeat(Math.ceil(300_000 / TEXT.length));
+  assert.equal((await pasteEvent(second)).readOnly, true);
+  await page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, second.length.toLocaleString('en-US'));
+  const short = await pasteEvent(TEXT);
+  assert.deepEqual([short.prevented, short.readOnly, short.shown], [true, false, TEXT.length]);
+  await page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, TEXT.length.toLocaleString('en-US'));
+  await pasteEvent(big);
+  await page.waitForSelector('#paste-big:not([hidden])');
   await page.click('#paste-clear');
   assert.equal(await page.inputValue('#paste'), '');
   assert.equal(await page.evaluate(() => document.getElementById('paste').readOnly), false);

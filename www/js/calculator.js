@@ -184,7 +184,7 @@ function baseInputs({ preset, gpu, server }) {
 // ---- the form -----------------------------------------------------------------------------
 
 const state = { ...DEFAULTS };
-addEmbedButton(() => (state.preset === 'trained' ? '' : `<glassgpt-calculator${attr('preset', state.preset)}></glassgpt-calculator>`), { flush: () => flushHash() });
+addEmbedButton(() => (state.preset === 'trained' ? '' : `<glassgpt-calculator${attr('preset', state.preset)}></glassgpt-calculator>`), { flush: () => syncHash() });
 let lastGood = null; // { inputs, estimate }: what the outputs show
 let seedEstimate = null;
 
@@ -368,10 +368,11 @@ function compute() {
 // right after the outputs changed, that was a whole extra layout (30-70 ms) per keystroke.
 // `data-hash-pending` is on the body while a write waits (the tests wait for it to go).
 let hashTimer = 0;
-let pendingHash = null;
+let pendingHash = null; // [base, parsed] waiting to be written
+let shownHash = null; // [base, parsed] of the scenario on the page
 function saveHash(base, parsed) {
   clearTimeout(hashTimer);
-  pendingHash = [base, parsed];
+  pendingHash = shownHash = [base, parsed];
   document.body.dataset.hashPending = 'true';
   hashTimer = setTimeout(flushHash, 150);
 }
@@ -384,6 +385,15 @@ function flushHash() {
   pendingHash = null;
   delete document.body.dataset.hashPending;
   writeHash(base, parsed);
+}
+
+/**
+ * Makes the link say the scenario on the page, whatever happened to it (a write waiting, or
+ * one made as the page went into the back-forward cache, which the browser may not keep).
+ */
+function syncHash() {
+  flushHash();
+  if (shownHash) writeHash(...shownHash);
 }
 
 /** The presets that differ from the defaults, then every field that differs from its preset. */
@@ -734,8 +744,9 @@ async function start() {
     $('#action-status').textContent = 'Every field is back to the preset.';
   });
   window.addEventListener('pagehide', flushHash);
+  window.addEventListener('pageshow', (e) => { if (e.persisted) syncHash(); });
   $('#copy-link').addEventListener('click', async () => {
-    flushHash();
+    syncHash();
     try {
       await navigator.clipboard.writeText(location.href);
       $('#action-status').textContent = 'Link copied.';

@@ -630,7 +630,8 @@ window.addEventListener('hashchange', () => {
   applyStateToControls();
   state.topk = Number(el.top_k.value); // the range input clamps to the vocabulary
   state.zoom = state.zoom ? Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom))) : 0;
-  if (state.zoom) attention.setZoom(state.zoom);
+  attention.setZoom(state.zoom); // 0: fit the width
+  if (!state.zoom && attention.data) el.zoom.value = attention.cellSize;
   attention.setStretch(state.stretch);
   const stretch = $('att-stretch');
   if (stretch) stretch.checked = state.stretch;

@@ -285,7 +285,16 @@ const PASTE_IN_BOX = 200_000;
 
 function onPaste(e) {
   const box = $('#paste');
-  const pasted = e.clipboardData?.getData('text/plain') ?? '';
+  // Line ends as a textarea's value has them (the clipboard may hold CRLF; the box turns it to LF).
+  const pasted = (e.clipboardData?.getData('text/plain') ?? '').replace(/\r\n?/g, '\n');
+  if (ui.heldPaste !== null) {
+    // The box shows a held text's start, read-only: a paste there replaces the whole text.
+    e.preventDefault();
+    holdPaste(pasted.length > PASTE_IN_BOX ? pasted : null);
+    if (ui.heldPaste === null) box.value = pasted;
+    usePaste({ now: true });
+    return;
+  }
   const start = box.selectionStart ?? box.value.length, end = box.selectionEnd ?? box.value.length;
   const text = box.value.slice(0, start) + pasted + box.value.slice(end);
   if (text.length <= PASTE_IN_BOX) return; // the browser pastes it

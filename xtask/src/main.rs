@@ -173,18 +173,22 @@ fn build(root: &Path) -> Result<(), String> {
     }
     // The longest first (the threaded builds compile std too), so the last to finish is short.
     stale.sort_by_key(|b| (!b.threads, b.out == "pkg-sizing"));
-    let jobs = std::env::var("GLASSGPT_BUILD_JOBS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(2))
-        .max(1);
+    let default_jobs = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    let jobs = match std::env::var("GLASSGPT_BUILD_JOBS") {
+        Err(_) => default_jobs,
+        Ok(v) => v.trim().parse::<usize>().unwrap_or_else(|_| {
+            eprintln!("GLASSGPT_BUILD_JOBS={v:?} is not a whole number: building {default_jobs} at a time");
+            default_jobs
+        }),
+    }
+    .max(1);
     let queue = std::sync::Mutex::new((stale, Vec::<&str>::new(), Vec::<String>::new()));
     let wake = std::sync::Condvar::new();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| loop {
                 let next = {
-                    let mut q = queue.lock().unwrap();
+                    let mut q = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     loop {
                         if q.0.is_empty() {
                             break None;
@@ -195,28 +199,29 @@ fn build(root: &Path) -> Result<(), String> {
                             busy.push(target_dir(b));
                             break Some(b);
                         }
-                        q = wake.wait(q).unwrap();
+                        q = wake.wait(q).unwrap_or_else(|poisoned| poisoned.into_inner());
                     }
                 };
                 let Some(b) = next else { break };
                 eprintln!("building {}/ …", b.out);
                 let mut log = String::new();
-                let result = build_one(root, b, &mut log);
-                let mut q = queue.lock().unwrap();
+                // A panic is this build's failure: its folder must still be freed, or the other
+                // worker would wait for it for ever.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build_one(root, b, &mut log)))
+                    .unwrap_or_else(|_| Err("the build panicked".into()));
+                let mut q = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 q.1.retain(|d| *d != target_dir(b));
                 // One build's output at a time, whole, so two builds' lines do not interleave.
+                eprint!("{log}");
                 match result {
                     Ok(summary) => eprintln!("{summary}"),
-                    Err(e) => {
-                        eprintln!("{log}");
-                        q.2.push(format!("{}/: {e}", b.out));
-                    }
+                    Err(e) => q.2.push(format!("{}/: {e}", b.out)),
                 }
                 wake.notify_all();
             });
         }
     });
-    let failures = queue.into_inner().unwrap().2;
+    let failures = queue.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).2;
     if failures.is_empty() {
         Ok(())
     } else {
@@ -236,7 +241,8 @@ fn target_dir(b: &Build) -> &'static str {
     }
 }
 
-/// Runs `cmd` with its output collected into `log` (with the command line).
+/// Runs `cmd` with its output collected into `log` (with the command line): its standard
+/// output, then its standard error (cargo's and wasm-pack's lines are all on the latter).
 fn run_logged(cmd: &mut Command, log: &mut String) -> Result<(), String> {
     log.push_str(&format!("$ {}\n", describe(cmd)));
     let out = cmd.output().map_err(|e| format!("could not start `{}`: {e}", describe(cmd)))?;
