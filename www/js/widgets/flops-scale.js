@@ -1,6 +1,6 @@
 // This run's training compute beside GPT-3's on one logarithmic axis, from 10^6 to 10^24
 // FLOPs: how far a page-sized model is from the real thing, in one picture.
-import { svg } from './svg.js';
+import { svg, WidthWatch } from './svg.js';
 
 const LO = 6, HI = 24; // exponents of the axis
 
@@ -8,18 +8,20 @@ export class FlopsScale {
   constructor(container) {
     this.container = container;
     this.data = null;
-    new ResizeObserver(() => this.data && this.draw()).observe(container);
+    this.watch = new WidthWatch(container, () => this.data && this.draw());
   }
 
   /** `run` and `gpt3` are FLOPs; labels are shown beside the marks. */
   update(data) {
     this.data = data;
-    this.draw();
+    // A container just made (the Train page remakes it with each plan) has not been measured:
+    // the observer's first report, before the next paint, draws it without a layout read here.
+    if (this.watch.seen) this.draw();
   }
 
   draw() {
     const { run, gpt3, runLabel, gpt3Label } = this.data;
-    const W = Math.max(260, this.container.clientWidth || 480);
+    const W = Math.max(260, this.watch.width() || 480);
     const H = 80;
     const m = { left: 12, right: 14 };
     const axisY = 38;
