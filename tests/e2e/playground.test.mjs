@@ -400,6 +400,21 @@ test('a corrupt checkpoint is refused with a message and the model keeps generat
   await lowerViewsDrawn(page, false);
   await page.locator('#positions').scrollIntoViewIfNeeded();
   await lowerViewsDrawn(page, true);
+  // A file dropped on the page loads as a checkpoint (the browser would leave the page for it);
+  // a bad one says why in the banner too, and the model stays.
+  const drop = (name, url) => page.evaluate(async ({ name, url }) => {
+    const body = url ? await (await fetch(url)).arrayBuffer() : new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const data = new DataTransfer();
+    data.items.add(new File([body], name));
+    const event = new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true });
+    document.querySelector('h1').dispatchEvent(event);
+    return event.defaultPrevented;
+  }, { name, url });
+  assert.equal(await drop('dropped.safetensors', 'models/shakespeare.safetensors'), true, 'the page took the drop');
+  await page.waitForFunction(() => document.body.dataset.modelName === 'dropped.safetensors' && document.body.dataset.model === 'ready', null, { timeout: 30000 });
+  assert.equal(await drop('nine-bytes.safetensors'), true);
+  await page.waitForFunction(() => /Could not load nine-bytes\.safetensors: .+ The current model \(dropped\.safetensors\) is still loaded/.test(document.getElementById('banner')?.textContent ?? ''));
+  assert.equal(await page.getAttribute('body', 'data-model-name'), 'dropped.safetensors');
   await context.close();
   assert.deepEqual(problems, []);
 });

@@ -43,6 +43,15 @@ async function paste(page, text) {
 }
 
 const state = (page) => page.getAttribute('body', 'data-train-state');
+
+/** Drops a file named `name` holding `text` on the page's heading; whether the page took the drop. */
+const dropFile = (page, name, text) => page.evaluate(({ name, text }) => {
+  const data = new DataTransfer();
+  data.items.add(new File([text], name, { type: 'text/plain' }));
+  const event = new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true });
+  document.querySelector('h1').dispatchEvent(event);
+  return event.defaultPrevented;
+}, { name, text });
 const step = async (page) => Number((await page.textContent('[data-stat="step"]')).split('/')[0].replace(/,/g, '')) || 0;
 
 /** The evaluations table: [{ step, train, val, elapsed }], oldest first. */
@@ -213,6 +222,10 @@ test('pausing stops the steps, by the button or by hiding the tab; resuming goes
   assert.match(await page.textContent('#banner'), /A run is in progress, so the link’s settings were not applied/);
   assert.equal(await page.evaluate(() => location.hash), runHash);
   assert.equal(await page.inputValue('#f-steps'), '100000');
+  // A file dropped during the run: not opened, and the page says why.
+  assert.equal(await dropFile(page, 'other.txt', TEXT), true);
+  await page.waitForFunction(() => /A run is in progress, so other\.txt was not opened/.test(document.getElementById('banner').textContent));
+  assert.equal(await state(page), 'paused');
   await page.click('#pause');
   await page.waitForFunction((n) => Number(document.querySelector('[data-stat="step"]').textContent.split('/')[0].replace(/,/g, '')) > n + 5, at);
   // "Pause while this tab is hidden": hiding the tab pauses, showing it resumes.
@@ -275,6 +288,13 @@ test('a megabyte pasted is kept beside the box, not in it: the worker has all of
   assert.equal(await page.evaluate(() => document.getElementById('paste').readOnly), false);
   assert.equal(await page.isVisible('#paste-big'), false);
   await paste(page, TEXT); // typing in the box works again
+  // A text file dropped on the page is the text to train on, as if chosen (the browser would
+  // leave the page for it).
+  const dropped = await dropFile(page, 'notes.txt', `${TEXT}${TEXT}`);
+  assert.equal(dropped, true, 'the page took the drop');
+  await page.waitForFunction((n) => document.querySelector('[data-stat="chars"]')?.textContent === n, (2 * TEXT.length).toLocaleString('en-US'));
+  assert.equal(await page.isChecked('#src-file'), true);
+  assert.equal(await page.evaluate(() => document.getElementById('file').files[0]?.name), 'notes.txt');
   assert.deepEqual(problems, []);
   await context.close();
 });

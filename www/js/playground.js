@@ -501,8 +501,25 @@ async function loadShipped() {
 }
 
 el.file.addEventListener('change', async () => {
-  const file = el.file.files?.[0];
-  if (!file || !engine) return;
+  await loadOwnCheckpoint(el.file.files?.[0]);
+  el.file.value = '';
+});
+
+// A file dropped anywhere on the page is a checkpoint to load: the browser's own answer to a drop
+// is to leave the page for the file. (Text dropped into the prompt goes in as usual.)
+document.addEventListener('dragover', (e) => {
+  if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+});
+document.addEventListener('drop', async (e) => {
+  const file = e.dataTransfer?.files?.[0];
+  if (!file) return;
+  e.preventDefault();
+  if (!(await loadOwnCheckpoint(file))) showMessage(el.fileStatus.textContent);
+});
+
+/** Loads a checkpoint the reader chose or dropped; false (and why, beside the file input) if it could not. */
+async function loadOwnCheckpoint(file) {
+  if (!file || !engine) return false;
   if (running) await engine.call('stop');
   el.fileStatus.className = 'own-status';
   el.fileStatus.textContent = `Reading ${file.name}…`;
@@ -514,14 +531,14 @@ el.file.addEventListener('change', async () => {
     await useModel(info);
     el.fileStatus.textContent = `Loaded ${file.name}: ${info.n_layer} layers, ${info.n_head} heads, C = ${info.n_embd}, context ${info.block_size}, ${info.vocab_size} characters.`;
     el.backToDefault.hidden = false;
+    return true;
   } catch (e) {
     el.fileStatus.className = 'own-status error';
     el.fileStatus.setAttribute('role', 'alert');
     el.fileStatus.textContent = `Could not load ${file.name}: ${e.message}. ${model ? `The current model (${model.name}) is still loaded.` : ''}`;
-  } finally {
-    el.file.value = '';
+    return false;
   }
-});
+}
 
 el.backToDefault.addEventListener('click', async () => {
   if (running) await engine.call('stop');

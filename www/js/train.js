@@ -283,10 +283,13 @@ async function useCorpus() {
 // after for 0.1-0.3 s). The box then shows the text's start, read-only, until Clear.
 const PASTE_IN_BOX = 200_000;
 
+/** A paste into the box, or text dropped on it (`e.dataTransfer`), held aside when it is long. */
 function onPaste(e) {
   const box = $('#paste');
+  const data = e.clipboardData ?? e.dataTransfer;
+  if (!data || data.types.includes('Files')) return; // a file: the page's drop handler
   // Line ends as a textarea's value has them (the clipboard may hold CRLF; the box turns it to LF).
-  const pasted = (e.clipboardData?.getData('text/plain') ?? '').replace(/\r\n?/g, '\n');
+  const pasted = (data.getData('text/plain') ?? '').replace(/\r\n?/g, '\n');
   if (ui.heldPaste !== null) {
     // The box shows a held text's start, read-only: a paste there replaces the whole text.
     e.preventDefault();
@@ -707,6 +710,28 @@ function wire() {
   }
   $('#paste').addEventListener('input', () => usePaste());
   $('#paste').addEventListener('paste', onPaste);
+  $('#paste').addEventListener('drop', onPaste);
+  // A file dropped anywhere on the page: a checkpoint (.safetensors) to continue, or a text to
+  // train on. The browser's own answer to a drop is to leave the page for the file.
+  document.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    if (ui.state === 'running' || ui.state === 'paused') {
+      showMessage(`A run is in progress, so ${file.name} was not opened: Reset first.`, 'warn');
+    } else if (/\.safetensors$/i.test(file.name)) {
+      loadCheckpoint(file);
+    } else {
+      const files = new DataTransfer();
+      files.items.add(file);
+      $('#file').files = files.files; // as if chosen: switching sources and back keeps it
+      showSource('file');
+      useFile(file);
+    }
+  });
   $('#paste-clear').addEventListener('click', () => {
     holdPaste(null);
     usePaste({ now: true });
