@@ -514,7 +514,8 @@ document.addEventListener('drop', async (e) => {
   const file = e.dataTransfer?.files?.[0];
   if (!file) return;
   e.preventDefault();
-  if (!(await loadOwnCheckpoint(file))) showMessage(el.fileStatus.textContent);
+  if (!engine) showMessage(`The page is still starting, so ${file.name} was not opened: drop it again once the model has loaded.`, 'warn');
+  else if (!(await loadOwnCheckpoint(file))) showMessage(el.fileStatus.textContent);
 });
 
 /** Loads a checkpoint the reader chose or dropped; false (and why, beside the file input) if it could not. */
