@@ -374,6 +374,31 @@ test('switching layer and head changes the large view; the hash keeps the choice
   assert.deepEqual(big.problems, []);
 });
 
+test('a megabyte pasted into the prompt: the box keeps its last 10,000 characters, the link the last 2,000, the page goes on', async () => {
+  const { page, context, problems } = await openPlayground(SITE + FIXED);
+  const pasted = await page.evaluate(async () => {
+    const text = (await (await fetch('data/shakespeare.txt')).text()).slice(0, 1 << 20);
+    const box = document.getElementById('prompt');
+    box.focus();
+    box.select();
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+    box.dispatchEvent(event);
+    return { prevented: event.defaultPrevented, length: box.value.length, endsRight: text.endsWith(box.value) };
+  });
+  assert.deepEqual(pasted, { prevented: true, length: 10000, endsRight: true });
+  assert.match(await page.textContent('#gen-note'), /^The prompt keeps the last 10,000 of the 1,048,576 characters pasted: the model reads only its last \d+\.$/);
+  await page.waitForFunction(() => (new URLSearchParams(location.hash.slice(1)).get('prompt') ?? '').length === 2000);
+  // The model continues the text's end.
+  const done = await page.evaluate(() => Number(document.getElementById('textout').dataset.done ?? 0));
+  await page.click('#generate-btn');
+  await page.waitForFunction((n) => Number(document.getElementById('textout').dataset.done ?? 0) > n, done, { timeout: 60000 });
+  assert.ok((await page.textContent('#text-gen')).length > 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a corrupt checkpoint is refused with a message and the model keeps generating', async () => {
   const { page, context, problems } = await openPlayground(SITE + FIXED);
   const reference = await generate(page);

@@ -64,6 +64,26 @@ let embeddings = null; // { wte (V, C), config }
 let running = false; // a generation is in flight
 let generated = '';
 
+// The prompt box keeps at most this many characters, the last ones: the model reads only its
+// last block_size (128 for the shipped model) and the attention views the last INSPECT_MAX. A
+// megabyte pasted into the box held the page still for 42 s here (the box, the text view and a
+// 1.5 MB link laid out and written), and 3 MB crashed the tab (a link past Chromium's 2 MB).
+const PROMPT_MAX = 10_000;
+// The link carries at most this many of the prompt's last characters.
+const LINK_PROMPT_MAX = 2_000;
+
+/** Keeps the box's text to its last PROMPT_MAX characters; says so when it cut. */
+function capPrompt(text, what) {
+  if (text.length <= PROMPT_MAX) return text;
+  el.note.hidden = false;
+  el.note.className = 'note';
+  el.note.textContent = `The prompt keeps the last ${PROMPT_MAX.toLocaleString('en-US')} of the ${text.length.toLocaleString('en-US')} characters ${what}: the model reads only its last ${model?.block_size ?? 128}.`;
+  return text.slice(-PROMPT_MAX);
+}
+
+/** The state as the link holds it: the prompt's last LINK_PROMPT_MAX characters. */
+const linkState = () => ({ ...state, prompt: state.prompt.slice(-LINK_PROMPT_MAX) });
+
 /** Puts the page state in the URL (debounced: typing a prompt writes once per pause). */
 let saveTimer = 0;
 function saveState() {
@@ -76,14 +96,14 @@ function flushState() {
   if (!saveTimer) return; // nothing waits: the link is as the page last wrote or was given it
   clearTimeout(saveTimer);
   saveTimer = 0;
-  writeHash(state);
+  writeHash(linkState());
 }
 window.addEventListener('pagehide', flushState);
 
 // ---- controls ------------------------------------------------------------------------------------
 
 function applyStateToControls() {
-  el.prompt.value = state.prompt;
+  el.prompt.value = state.prompt = capPrompt(state.prompt, 'in the link');
   el.temperature.value = state.temp;
   el.top_k.value = state.topk;
   el.top_p.value = state.topp;
@@ -120,6 +140,21 @@ el.seedRoll.addEventListener('click', () => {
   readControls();
 });
 
+// A paste or a drop that would make the prompt longer than PROMPT_MAX: its last characters go in.
+const takeLongText = (e) => {
+  const data = e.clipboardData ?? e.dataTransfer;
+  if (!data || data.types.includes('Files') || el.prompt.readOnly) return;
+  const text = data.getData('text/plain').replace(/\r\n?/g, '\n');
+  const { selectionStart: start, selectionEnd: end, value } = el.prompt;
+  const whole = value.slice(0, start) + text + value.slice(end);
+  if (whole.length <= PROMPT_MAX) return; // the browser puts it in
+  e.preventDefault();
+  el.prompt.value = capPrompt(whole, e.type === 'drop' ? 'dropped' : 'pasted');
+  el.prompt.dispatchEvent(new Event('input'));
+};
+el.prompt.addEventListener('paste', takeLongText);
+el.prompt.addEventListener('drop', takeLongText);
+
 el.prompt.addEventListener('input', () => {
   state.prompt = el.prompt.value;
   saveState();
@@ -141,7 +176,7 @@ el.form.addEventListener('submit', (e) => {
 });
 el.stop.addEventListener('click', () => engine?.call('stop'));
 $('continue-btn').addEventListener('click', () => {
-  el.prompt.value += generated;
+  el.prompt.value = capPrompt(el.prompt.value + generated, 'of the text so far');
   generated = '';
   el.prompt.dispatchEvent(new Event('input'));
   el.prompt.focus();
@@ -680,7 +715,7 @@ window.addEventListener('hashchange', () => {
     renderText();
     scheduleInspect(0);
   }
-  writeHash(state);
+  writeHash(linkState());
 });
 
 // For the browser console and the end-to-end tests.
@@ -710,13 +745,13 @@ try {
   if (state.threads === 'one' && engine.info.build === 'threads') showBackend(await engine.call('setThreads', { on: false }));
   $('threads-select').addEventListener('change', async (e) => {
     state.threads = e.target.value;
-    writeHash(state);
+    writeHash(linkState());
     showBackend(await engine.call('setThreads', { on: state.threads !== 'one' }));
     scheduleInspect(0);
   });
   $('backend-select').addEventListener('change', async (e) => {
     state.backend = e.target.value;
-    writeHash(state);
+    writeHash(linkState());
     showBackend(await engine.call('setBackend', { want: state.backend }));
     scheduleInspect(0);
   });
