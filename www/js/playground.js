@@ -66,8 +66,8 @@ let generated = '';
 
 // The prompt box keeps at most this many characters, the last ones: the model reads only its
 // last block_size (128 for the shipped model) and the attention views the last INSPECT_MAX. A
-// megabyte pasted into the box held the page still for 42 s here (the box, the text view and a
-// 1.5 MB link laid out and written), and 3 MB crashed the tab (a link past Chromium's 2 MB).
+// megabyte pasted into the box held the page still for 42 s here (the box and the text view laid
+// out, a 1.5 MB link written), and 3 MB closed the browser (with the link write off too).
 const PROMPT_MAX = 10_000;
 // The link carries at most this many of the prompt's last characters.
 const LINK_PROMPT_MAX = 2_000;
