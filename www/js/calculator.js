@@ -185,7 +185,7 @@ function baseInputs({ preset, gpu, server }) {
 
 const state = { ...DEFAULTS };
 addEmbedButton(() => (state.preset === 'trained' ? '' : `<glassgpt-calculator${attr('preset', state.preset)}></glassgpt-calculator>`), { flush: () => syncHash() });
-let lastGood = null; // { inputs, estimate }: what the outputs show
+let lastGood = null; // { inputs, estimate, values, base }: what the outputs show (values: the fields, base: the presets')
 let seedEstimate = null;
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -356,9 +356,9 @@ function compute() {
   $('#outputs').classList.toggle('stale', !ok);
   if (!ok) return;
   if (!stray) clearMessage();
-  lastGood = { inputs, estimate, values: parsed };
+  lastGood = { inputs, estimate, values: parsed, base };
   render(inputs, estimate);
-  saveHash(base, parsed);
+  saveHash();
 }
 
 // ---- the URL hash -------------------------------------------------------------------------
@@ -367,33 +367,27 @@ function compute() {
 // makes Chromium save the scroll position, which lays the page out, and in the input handler,
 // right after the outputs changed, that was a whole extra layout (30-70 ms) per keystroke.
 // `data-hash-pending` is on the body while a write waits (the tests wait for it to go).
-let hashTimer = 0;
-let pendingHash = null; // [base, parsed] waiting to be written
-let shownHash = null; // [base, parsed] of the scenario on the page
-function saveHash(base, parsed) {
+let hashTimer = 0; // a write waiting, or 0
+function saveHash() {
   clearTimeout(hashTimer);
-  pendingHash = shownHash = [base, parsed];
   document.body.dataset.hashPending = 'true';
-  hashTimer = setTimeout(flushHash, 150);
+  hashTimer = setTimeout(syncHash, 150);
 }
 
-/** Writes a waiting link now (before the page goes, or before it is copied). */
+/** Writes a waiting link now (before the page goes). */
 function flushHash() {
-  clearTimeout(hashTimer);
-  if (!pendingHash) return;
-  const [base, parsed] = pendingHash;
-  pendingHash = null;
-  delete document.body.dataset.hashPending;
-  writeHash(base, parsed);
+  if (hashTimer) syncHash();
 }
 
 /**
- * Makes the link say the scenario on the page, whatever happened to it (a write waiting, or
- * one made as the page went into the back-forward cache, which the browser may not keep).
+ * Makes the link say the scenario on the page (`lastGood`), whatever happened to it: a write
+ * waiting, or one made as the page went into the back-forward cache, which the browser may not keep.
  */
 function syncHash() {
-  flushHash();
-  if (shownHash) writeHash(...shownHash);
+  clearTimeout(hashTimer);
+  hashTimer = 0;
+  delete document.body.dataset.hashPending;
+  if (lastGood) writeHash(lastGood.base, lastGood.values);
 }
 
 /** The presets that differ from the defaults, then every field that differs from its preset. */

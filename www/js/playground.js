@@ -2,7 +2,7 @@
 // the model's attention, positional encodings and embeddings. All model work happens in the worker
 // (engine.js); this file wires controls to calls and results to widgets. The page state (prompt,
 // sampling settings, selected layer/head, zoom, sinusoidal d and length) lives in the URL hash.
-import { renderChrome, setBackend, showMessage, clearMessage, cpuPill, sentence } from './site.js';
+import { renderChrome, setBackend, showMessage, clearMessage, cpuPill, sentence, pastedInto } from './site.js';
 import { Engine } from './engine.js';
 import { readHash, writeHash } from './hashstate.js';
 import { NextChar } from './widgets/nextchar.js';
@@ -142,14 +142,10 @@ el.seedRoll.addEventListener('click', () => {
 
 // A paste or a drop that would make the prompt longer than PROMPT_MAX: its last characters go in.
 const takeLongText = (e) => {
-  const data = e.clipboardData ?? e.dataTransfer;
-  if (!data || data.types.includes('Files') || el.prompt.readOnly) return;
-  const text = data.getData('text/plain').replace(/\r\n?/g, '\n');
-  const { selectionStart: start, selectionEnd: end, value } = el.prompt;
-  const whole = value.slice(0, start) + text + value.slice(end);
-  if (whole.length <= PROMPT_MAX) return; // the browser puts it in
+  const taken = el.prompt.readOnly ? null : pastedInto(el.prompt, e);
+  if (!taken || taken.whole.length <= PROMPT_MAX) return; // the browser puts it in
   e.preventDefault();
-  el.prompt.value = capPrompt(whole, e.type === 'drop' ? 'dropped' : 'pasted');
+  el.prompt.value = capPrompt(taken.whole, e.type === 'drop' ? 'dropped' : 'pasted');
   el.prompt.dispatchEvent(new Event('input'));
 };
 el.prompt.addEventListener('paste', takeLongText);
@@ -197,6 +193,26 @@ $('att-stretch')?.addEventListener('change', (e) => {
 el.peD.addEventListener('change', () => { state.d = Number(el.peD.value); saveState(); drawSinusoidal(); });
 el.peLen.addEventListener('change', () => { state.plen = Number(el.peLen.value); saveState(); drawSinusoidal(); });
 el.embChar.addEventListener('change', () => showNeighbours(el.embChar.value));
+
+/** The state's layer and head, kept within the model's, in the selects and the large view. */
+function showHead() {
+  state.layer = Math.max(0, Math.min(Math.trunc(state.layer) || 0, model.n_layer - 1));
+  state.head = Math.max(0, Math.min(Math.trunc(state.head) || 0, model.n_head - 1));
+  el.layer.value = state.layer;
+  el.head.value = state.head;
+  attention.select(state.layer, state.head);
+}
+
+/** The state's zoom (0: fit the width, else kept within the slider's range) and stretch, shown. */
+function showZoom() {
+  state.zoom = state.zoom ? Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom))) : 0;
+  attention.setZoom(state.zoom);
+  if (state.zoom) el.zoom.value = state.zoom;
+  else if (attention.data) el.zoom.value = attention.cellSize;
+  attention.setStretch(state.stretch);
+  const stretch = $('att-stretch');
+  if (stretch) stretch.checked = state.stretch;
+}
 
 function selectHead(layer, head) {
   Object.assign(state, { layer, head });
@@ -501,11 +517,7 @@ async function useModel(info) {
   const opts = (n, label) => Array.from({ length: n }, (_, i) => new Option(`${label} ${i}`, String(i)));
   el.layer.replaceChildren(...opts(info.n_layer, 'layer'));
   el.head.replaceChildren(...opts(info.n_head, 'head'));
-  state.layer = Math.max(0, Math.min(Math.trunc(state.layer), info.n_layer - 1));
-  state.head = Math.max(0, Math.min(Math.trunc(state.head), info.n_head - 1));
-  el.layer.value = state.layer;
-  el.head.value = state.head;
-  attention.select(state.layer, state.head);
+  showHead();
   fillPositionControls();
   $('wpe-h').innerHTML = info.pos_encoding === 'sinusoidal'
     ? 'This model’s <code>wpe</code> (sinusoidal, not learned)'
@@ -661,16 +673,7 @@ async function coreFacts() {
 applyStateToControls();
 renderText();
 setRunning(false);
-if (state.zoom) {
-  state.zoom = Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom)));
-  el.zoom.value = state.zoom;
-  attention.setZoom(state.zoom);
-}
-if (!state.stretch) {
-  attention.setStretch(false);
-  const s = $('att-stretch');
-  if (s) s.checked = false;
-}
+showZoom();
 // A link to another view followed on this page, or the hash edited in the address bar (the page's
 // own writes use replaceState, which fires no hashchange): show the view it names. A section
 // anchor (#attention) names none of the state's keys and leaves the view as it is.
@@ -682,18 +685,9 @@ window.addEventListener('hashchange', () => {
   if (running) state.prompt = was.prompt; // the prompt being continued stays what is shown
   applyStateToControls();
   state.topk = Number(el.top_k.value); // the range input clamps to the vocabulary
-  state.zoom = state.zoom ? Math.max(Number(el.zoom.min), Math.min(Number(el.zoom.max), Math.round(state.zoom))) : 0;
-  attention.setZoom(state.zoom); // 0: fit the width
-  if (!state.zoom && attention.data) el.zoom.value = attention.cellSize;
-  attention.setStretch(state.stretch);
-  const stretch = $('att-stretch');
-  if (stretch) stretch.checked = state.stretch;
+  showZoom();
   if (model) {
-    state.layer = Math.max(0, Math.min(Math.trunc(state.layer) || 0, model.n_layer - 1));
-    state.head = Math.max(0, Math.min(Math.trunc(state.head) || 0, model.n_head - 1));
-    el.layer.value = state.layer;
-    el.head.value = state.head;
-    attention.select(state.layer, state.head);
+    showHead();
     if (state.d !== was.d || state.plen !== was.plen) {
       fillPositionControls();
       drawSinusoidal();

@@ -105,6 +105,19 @@ export function cpuPill({ pooled, threads, why = '', relaxed }) {
   return `${pooled ? `threads · ${threads} workers` : `simd128 · 1 thread${why}`}${relaxed ? ' · relaxed' : ''}`;
 }
 
+/**
+ * What a paste (`e.clipboardData`) or a text drop (`e.dataTransfer`) into `box` would leave in it,
+ * for a page that takes long texts itself: `{ pasted, whole }` (line ends as a textarea's value
+ * has them: the clipboard may hold CRLF, the box turns it to LF), or null for files or no text.
+ */
+export function pastedInto(box, e) {
+  const data = e.clipboardData ?? e.dataTransfer;
+  if (!data || data.types.includes('Files')) return null;
+  const pasted = data.getData('text/plain').replace(/\r\n?/g, '\n');
+  const start = box.selectionStart ?? box.value.length, end = box.selectionEnd ?? box.value.length;
+  return { pasted, whole: box.value.slice(0, start) + pasted + box.value.slice(end) };
+}
+
 /** A worker's note ("the WebGPU device was lost (…)") as a sentence for the banner. */
 export function sentence(note) {
   return `${note[0].toUpperCase()}${note.slice(1)}.`;

@@ -2,7 +2,7 @@
 // the worker (train-worker.js); this file reads the form, keeps the config in the URL hash,
 // and draws what the worker reports. Every check of the config is the core's (trainPlan names
 // the bad field); the page only turns "n_head: ..." into a message beside that field.
-import { renderChrome, setBackend, showMessage, clearMessage, cpuPill, sentence } from './site.js';
+import { renderChrome, setBackend, showMessage, clearMessage, cpuPill, sentence, pastedInto } from './site.js';
 import { Engine } from './engine.js';
 import { LossChart } from './widgets/loss-chart.js';
 import { PRESETS } from './train-presets.js';
@@ -260,6 +260,14 @@ function readHash() {
 
 // ---- the text -------------------------------------------------------------------------------
 
+/** Switches to `source` and gives the worker its text (the file: the one chosen or dropped). */
+function useSource(source) {
+  showSource(source);
+  if (source === 'corpus') useCorpus();
+  else if (source === 'paste') usePaste({ now: true });
+  else useFile($('#file').files[0]);
+}
+
 function showSource(source) {
   ui.source = source;
   $(`#src-${source}`).checked = true;
@@ -286,10 +294,9 @@ const PASTE_IN_BOX = 200_000;
 /** A paste into the box, or text dropped on it (`e.dataTransfer`), held aside when it is long. */
 function onPaste(e) {
   const box = $('#paste');
-  const data = e.clipboardData ?? e.dataTransfer;
-  if (!data || data.types.includes('Files')) return; // a file: the page's drop handler
-  // Line ends as a textarea's value has them (the clipboard may hold CRLF; the box turns it to LF).
-  const pasted = (data.getData('text/plain') ?? '').replace(/\r\n?/g, '\n');
+  const taken = pastedInto(box, e);
+  if (!taken) return; // a file: the page's drop handler
+  const { pasted, whole: text } = taken;
   if (ui.heldPaste !== null) {
     // The box shows a held text's start, read-only: a paste there replaces the whole text.
     e.preventDefault();
@@ -298,8 +305,6 @@ function onPaste(e) {
     usePaste({ now: true });
     return;
   }
-  const start = box.selectionStart ?? box.value.length, end = box.selectionEnd ?? box.value.length;
-  const text = box.value.slice(0, start) + pasted + box.value.slice(end);
   if (text.length <= PASTE_IN_BOX) return; // the browser pastes it
   e.preventDefault();
   holdPaste(text);
@@ -395,9 +400,12 @@ function setTextState(err, loading) {
 
 let chart, grid, nextChars, wpeMap, simMap;
 
+/** A run is under way (training or paused): its config and text are fixed. */
+const runActive = () => ui.state === 'running' || ui.state === 'paused';
+
 function updateButtons() {
   const s = ui.state;
-  const active = s === 'running' || s === 'paused';
+  const active = runActive();
   $('#start').disabled = active || !ui.textOk || !ui.formOk;
   $('#start').textContent = s === 'done' || s === 'error' ? 'Train again' : ui.checkpoint ? 'Continue training' : 'Start training';
   $('#pause').disabled = !active;
@@ -701,12 +709,7 @@ function wire() {
   // Where to train applies from the next Start; a running run keeps its backend.
   $('#train-on').addEventListener('change', () => writeHash());
   for (const r of document.querySelectorAll('input[name="source"]')) {
-    r.addEventListener('change', () => {
-      showSource(r.value);
-      if (r.value === 'corpus') useCorpus();
-      else if (r.value === 'paste') usePaste({ now: true });
-      else useFile($('#file').files[0]);
-    });
+    r.addEventListener('change', () => useSource(r.value));
   }
   $('#paste').addEventListener('input', () => usePaste());
   $('#paste').addEventListener('paste', onPaste);
@@ -720,7 +723,7 @@ function wire() {
     const file = e.dataTransfer?.files?.[0];
     if (!file) return;
     e.preventDefault();
-    if (ui.state === 'running' || ui.state === 'paused') {
+    if (runActive()) {
       showMessage(`A run is in progress, so ${file.name} was not opened: Reset first.`, 'warn');
     } else if (/\.safetensors$/i.test(file.name)) {
       loadCheckpoint(file);
@@ -728,8 +731,7 @@ function wire() {
       const files = new DataTransfer();
       files.items.add(file);
       $('#file').files = files.files; // as if chosen: switching sources and back keeps it
-      showSource('file');
-      useFile(file);
+      useSource('file');
     }
   });
   $('#paste-clear').addEventListener('click', () => {
@@ -765,11 +767,9 @@ function wire() {
   // replaceState, which fires no hashchange). A run in progress, or a loaded checkpoint, fixes
   // the model's shape: the page keeps its form and says why.
   window.addEventListener('hashchange', () => {
-    if (ui.state === 'running' || ui.state === 'paused' || ui.checkpoint) {
+    if (runActive() || ui.checkpoint) {
       writeHash();
-      showMessage(ui.checkpoint && ui.state !== 'running' && ui.state !== 'paused'
-        ? 'A checkpoint is loaded, so the link’s settings were not applied: Reset, then follow the link again.'
-        : 'A run is in progress, so the link’s settings were not applied: Reset, then follow the link again.', 'warn');
+      showMessage(`${runActive() ? 'A run is in progress' : 'A checkpoint is loaded'}, so the link’s settings were not applied: Reset, then follow the link again.`, 'warn');
       return;
     }
     const source = ui.source;
@@ -777,13 +777,8 @@ function wire() {
     const p = matchingPreset();
     $('#f-preset').value = p;
     $('#preset-note').textContent = PRESET_NOTES[p];
-    if (ui.source !== source) {
-      const next = ui.source;
-      showSource(next);
-      if (next === 'corpus') useCorpus();
-      else if (next === 'paste') usePaste({ now: true });
-      else useFile($('#file').files[0]);
-    } else if (ui.stats) textReady(ui.stats, 'this text'); // the context length may have changed
+    if (ui.source !== source) useSource(ui.source);
+    else if (ui.stats) textReady(ui.stats, 'this text'); // the context length may have changed
     writeHash();
     checkForm();
   });

@@ -182,7 +182,13 @@ fn build(root: &Path) -> Result<(), String> {
         }),
     }
     .max(1);
-    let queue = std::sync::Mutex::new((stale, Vec::<&str>::new(), Vec::<String>::new()));
+    /// The builds not yet started, the target folders in use, what failed.
+    struct Queue<'a> {
+        pending: Vec<&'a Build>,
+        busy: Vec<&'static str>,
+        failures: Vec<String>,
+    }
+    let queue = std::sync::Mutex::new(Queue { pending: stale, busy: Vec::new(), failures: Vec::new() });
     let wake = std::sync::Condvar::new();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
@@ -190,13 +196,12 @@ fn build(root: &Path) -> Result<(), String> {
                 let next = {
                     let mut q = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     loop {
-                        if q.0.is_empty() {
+                        if q.pending.is_empty() {
                             break None;
                         }
-                        let (pending, busy, _) = &mut *q;
-                        if let Some(i) = pending.iter().position(|b| !busy.contains(&target_dir(b))) {
-                            let b = pending.remove(i);
-                            busy.push(target_dir(b));
+                        if let Some(i) = q.pending.iter().position(|b| !q.busy.contains(&target_dir(b))) {
+                            let b = q.pending.remove(i);
+                            q.busy.push(target_dir(b));
                             break Some(b);
                         }
                         q = wake.wait(q).unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -210,18 +215,18 @@ fn build(root: &Path) -> Result<(), String> {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build_one(root, b, &mut log)))
                     .unwrap_or_else(|_| Err("the build panicked".into()));
                 let mut q = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                q.1.retain(|d| *d != target_dir(b));
+                q.busy.retain(|d| *d != target_dir(b));
                 // One build's output at a time, whole, so two builds' lines do not interleave.
                 eprint!("{log}");
                 match result {
                     Ok(summary) => eprintln!("{summary}"),
-                    Err(e) => q.2.push(format!("{}/: {e}", b.out)),
+                    Err(e) => q.failures.push(format!("{}/: {e}", b.out)),
                 }
                 wake.notify_all();
             });
         }
     });
-    let failures = queue.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).2;
+    let failures = queue.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).failures;
     if failures.is_empty() {
         Ok(())
     } else {

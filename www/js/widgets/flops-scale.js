@@ -1,16 +1,10 @@
 // This run's training compute beside GPT-3's on one logarithmic axis, from 10^6 to 10^24
 // FLOPs: how far a page-sized model is from the real thing, in one picture.
-import { svg, WidthWatch } from './svg.js';
+import { svg, ResponsiveChart } from './svg.js';
 
 const LO = 6, HI = 24; // exponents of the axis
 
-export class FlopsScale {
-  constructor(container) {
-    this.container = container;
-    this.data = null;
-    this.watch = new WidthWatch(container, () => this.data && this.draw());
-  }
-
+export class FlopsScale extends ResponsiveChart {
   /** `run` and `gpt3` are FLOPs; labels are shown beside the marks. */
   update(data) {
     this.data = data;
@@ -21,7 +15,7 @@ export class FlopsScale {
 
   draw() {
     const { run, gpt3, runLabel, gpt3Label } = this.data;
-    const W = Math.max(260, this.watch.width() || 480);
+    const W = Math.max(260, this.containerWidth() || 480);
     const H = 80;
     const m = { left: 12, right: 14 };
     const axisY = 38;

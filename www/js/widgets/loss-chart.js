@@ -5,7 +5,8 @@
 // dashed mark where it went back.
 // Updates are coalesced into one redraw per animation frame, so a hidden tab draws nothing
 // and catches up when shown. Hovering reads the values at a step.
-import { svg, logTicks, WidthWatch } from './svg.js';
+import { svg, logTicks } from './svg.js';
+import { WidthWatch } from './width.js';
 
 const COLOURS = { raw: '#9db8e8', ema: '#2a6fdb', train: '#1f8a4c', val: '#c2621b', grid: '#e7eaf0', muted: '#5b6475' };
 const EMA = 0.1; // weight of the newest step in the moving average (about the last 10 steps)

@@ -1,8 +1,6 @@
 // Small helpers the chart widgets share: SVG elements, logarithmic ticks, compact numbers.
 import { WidthWatch } from './width.js';
 
-export { WidthWatch };
-
 const NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element with attributes and children (strings become text). */
